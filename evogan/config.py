@@ -7,9 +7,10 @@ starts. Any problem raises :class:`ConfigError` with one line naming the key.
 
 from __future__ import annotations
 
+import collections.abc
 import dataclasses
 import os
-import types
+import re
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,8 +110,8 @@ class EvolutionConfig:
 @dataclass(frozen=True)
 class FitnessConfig:
     objectives: tuple[str, ...] = ("quality", "d_accuracy")
-    """Any of quality (-FID of the generator), d_accuracy (D on held-out real vs fake),
-    fool_rate (fraction of fakes D calls real)."""
+    """quality (-FID of the generator's samples) and/or d_accuracy (its D on held-out real
+    images vs its G's fakes): the thesis' dual objective."""
     weights: tuple[float, ...] = (1.0, 0.5)
     """One weight per objective, all maximised; combined as a weighted sum for tournament."""
     eval_samples: int = 256
@@ -190,6 +191,9 @@ class Config:
 # ----------------------------------------------------------------------------- building
 
 
+_FLOAT_TEXT = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
+
+
 def _coerce(value: Any, hint: Any, key: str) -> Any:
     """Check ``value`` against the annotation ``hint``; convert lists to tuples, ints to floats."""
     origin = typing.get_origin(hint)
@@ -202,13 +206,15 @@ def _coerce(value: Any, hint: Any, key: str) -> Any:
             raise ConfigError(f"{key}: expected a list, got {value!r}")
         (item_hint, _ellipsis) = typing.get_args(hint)
         return tuple(_coerce(v, item_hint, f"{key}[{i}]") for i, v in enumerate(value))
-    if origin in (Mapping, dict) or hint is dict:
+    if origin in (collections.abc.Mapping, dict) or hint is dict:
         if not isinstance(value, Mapping):
             raise ConfigError(f"{key}: expected a mapping, got {value!r}")
-        return types.MappingProxyType(dict(value))
+        return dict(value)
     if hint is Any:
         return value
     if hint is float:
+        if isinstance(value, str) and _FLOAT_TEXT.fullmatch(value.strip()):
+            value = float(value)  # YAML 1.1 reads 3e-4 (no dot) as a string
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             raise ConfigError(f"{key}: expected a number, got {value!r}")
         return float(value)

@@ -10,7 +10,7 @@ from typing import Any
 
 from evogan.config import LOSS_TYPES, Config, ConfigError
 
-OBJECTIVES = ("quality", "d_accuracy", "fool_rate")
+OBJECTIVES = ("quality", "d_accuracy")
 EXTRACTORS = ("domain", "inception")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import types
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
@@ -26,7 +25,7 @@ class Hyperparameters:
     @classmethod
     def from_train(cls, train: TrainConfig) -> "Hyperparameters":
         return cls(lr_g=train.lr_g, lr_d=train.lr_d, beta1=train.beta1, beta2=train.beta2,
-                   loss=train.loss, loss_weights=types.MappingProxyType(dict(train.loss_weights)))
+                   loss=train.loss, loss_weights=dict(train.loss_weights))
 
     def replace(self, **changes: Any) -> "Hyperparameters":
         return dataclasses.replace(self, **changes)
@@ -38,5 +37,5 @@ class Hyperparameters:
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> "Hyperparameters":
         values = dict(values)
-        values["loss_weights"] = types.MappingProxyType(dict(values.get("loss_weights", {})))
+        values["loss_weights"] = dict(values.get("loss_weights", {}))
         return cls(**values)

@@ -1,0 +1,1 @@
+"""Run directories, atomic checkpoints, metric logs and plots (no Ray, no training)."""

@@ -1,0 +1,88 @@
+"""Atomic checkpoint writes and safe reads (``torch.load(weights_only=True)``).
+
+A checkpoint is written to a temporary file in the same directory, fsynced, then renamed
+over the old one, so a crash or a full disk never leaves a half-written file behind.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+FORMAT_VERSION = 1
+
+
+class CheckpointError(ValueError):
+    """A checkpoint is missing, unreadable or not an evogan checkpoint; names the path."""
+
+
+def atomic_write_bytes(path: Path, write) -> None:
+    """Call ``write(file)`` on a temp file beside ``path``, then atomically replace ``path``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_checkpoint(payload: dict[str, Any], path: str | os.PathLike) -> None:
+    payload = {"format": FORMAT_VERSION, **payload}
+    atomic_write_bytes(Path(path), lambda handle: torch.save(payload, handle))
+
+
+def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict[str, Any]:
+    """Read an evogan checkpoint with ``weights_only=True``; ``kind`` checks its type."""
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError(f"{path}: checkpoint file not found")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:  # torch raises many types for corrupt or unsafe files
+        first_line = str(err).strip().splitlines()[0] if str(err).strip() else err.__class__.__name__
+        raise CheckpointError(f"{path}: unreadable checkpoint ({first_line[:160]})") from None
+    if not isinstance(payload, dict) or payload.get("format") != FORMAT_VERSION:
+        raise CheckpointError(f"{path}: not an evogan checkpoint (format {FORMAT_VERSION})")
+    if kind is not None and payload.get("kind") != kind:
+        raise CheckpointError(f"{path}: expected a {kind} checkpoint, got {payload.get('kind')!r}")
+    return payload
+
+
+def load_generator(path: str | os.PathLike, device: str = "cpu"):
+    """(variant, modules, config) of the generator in a run directory or checkpoint file.
+
+    A run directory resolves to its ``checkpoints/best.pt``; ``population`` checkpoints use
+    their best individual. Used by ``python -m evogan.fid`` and to seed populations.
+    """
+    from evogan.config import from_dict
+    from evogan.models import build_variant
+
+    path = Path(path)
+    if path.is_dir():
+        path = path / "checkpoints" / "best.pt"
+    payload = load_checkpoint(path)
+    config = from_dict(payload["config"])
+    member = payload.get("member")
+    if member is None and payload.get("kind") == "population":
+        best = payload.get("best_uid")
+        members = list(payload["population"].values())
+        member = next((m for m in members if m["uid"] == best), members[0])
+    if member is None:
+        raise CheckpointError(f"{path}: holds no generator")
+    variant = build_variant(config.model, tuple(payload["image_shape"]))
+    modules = variant.build()
+    try:
+        modules.load_state_dict(member["modules"])
+    except (RuntimeError, KeyError) as err:
+        raise CheckpointError(f"{path}: weights do not match {config.model.variant} ({str(err)[:120]})") from None
+    return variant, modules.to(device), config
