@@ -31,7 +31,7 @@ class DataConfig:
     """Dataset: shapes (built-in, offline), fashion_mnist, mnist, cifar10, celeba, image_folder."""
     root: str = ""
     """Directory holding the dataset files (ignored by ``shapes``)."""
-    resolution: int = 32
+    resolution: int = 28
     """Square image size fed to the models: 28, 32 or 64."""
     channels: int = 1
     """1 (grey) or 3 (RGB); images are converted to this channel count."""
@@ -49,19 +49,19 @@ class DataConfig:
 class ModelConfig:
     variant: str = "dcgan"
     """Registered GAN variant: dcgan, cft_mr_edge, vaegan_attn, mspg_sen."""
-    latent_dim: int = 128
-    """Latent size (thesis: 128x1x1)."""
-    width: int = 64
-    """Base channel width; the thesis' G uses 8w/4w/2w/w = 512/256/128/64."""
+    latent_dim: int = 64
+    """Latent size (thesis: 128x1x1; 64 keeps the default CPU run fast)."""
+    width: int = 32
+    """Base channel width; the thesis' G at 64 px and width 64 is 512/256/128/64."""
     options: Mapping[str, Any] = field(default_factory=dict)
     """Variant-specific options, checked against the variant's own ``Options`` dataclass."""
 
 
 @dataclass(frozen=True)
 class TrainConfig:
-    lr_g: float = 2e-4
+    lr_g: float = 3e-4
     """Initial generator learning rate (mutated per individual in evolution)."""
-    lr_d: float = 2e-4
+    lr_d: float = 3e-4
     """Initial discriminator learning rate."""
     beta1: float = 0.5
     """Adam beta1."""
@@ -71,7 +71,7 @@ class TrainConfig:
     """Adversarial loss: bce (thesis), ls (least squares) or hinge."""
     batch_size: int = 64
     """Minibatch size of one gradient step."""
-    steps_per_generation: int = 20
+    steps_per_generation: int = 75
     """Memetic mode: Adam steps each individual takes before the GA acts."""
     loss_weights: Mapping[str, float] = field(default_factory=dict)
     """Variant loss weights (e.g. edge, kl, aux); defaults come from the variant."""
@@ -85,7 +85,7 @@ class EvolutionConfig:
     """Number of (G, D) individuals."""
     num_actors: int = 2
     """Population actors the individuals are spread over."""
-    generations: int = 12
+    generations: int = 20
     """Generations to run."""
     elites: int = 1
     """Best individuals copied unchanged into the next generation."""
@@ -152,6 +152,8 @@ class RayConfig:
     """CPUs reserved for the FID actor (0: it shares CPUs, it mostly waits)."""
     fid_num_gpus: float = 0.0
     """GPUs for the FID actor."""
+    recover_attempts: int = 2
+    """Times a run restarts from its last checkpoint after a population actor dies (0 = fail)."""
     torch_threads: int = 1
     """torch intra-op threads per actor (keeps CPU runs deterministic and uncontended)."""
     dashboard: bool = True

@@ -15,11 +15,13 @@ from typing import Any
 
 import torch
 
-from evogan.config import Config, ConfigError
+from evogan.config import Config, ConfigError, dump_yaml
 from evogan.data import ImageData, load_data
 from evogan.distributed.cluster import cluster_address, prepare_local_environment, ray_session
-from evogan.io.checkpoint import CheckpointError, atomic_write_bytes, load_generator
-from evogan.io.run_dir import SUMMARY_FILE, create_run_dir
+from evogan.io.checkpoint import CheckpointError, atomic_write_bytes, load_checkpoint, load_generator
+from evogan.io.metrics_log import read_jsonl
+from evogan.io.plots import write_plots
+from evogan.io.run_dir import CONFIG_FILE, SUMMARY_FILE, create_run_dir
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +66,11 @@ def prepare(config: Config, resume_dir: Path | None = None, saved: dict | None =
     seed_modules = load_seed_population(seed_population, config) if seed_population else None
     if saved is not None and list(saved["image_shape"]) != list(data.image_shape):
         raise CheckpointError(f"{resume_dir}: checkpoint images {saved['image_shape']} != data {data.image_shape}")
-    run_dir = resume_dir if resume_dir is not None else create_run_dir(config)
+    if resume_dir is not None:
+        run_dir = resume_dir
+        atomic_write_bytes(run_dir / CONFIG_FILE, lambda f: f.write(dump_yaml(config).encode()))
+    else:
+        run_dir = create_run_dir(config)
     log.info("run directory: %s  (%d training images%s, %d held out)", run_dir, len(data.train),
              f", {data.skipped} corrupt files skipped" if data.skipped else "", len(data.holdout))
     return Prepared(config, data, run_dir, saved, seed_modules)
@@ -96,6 +102,51 @@ def final_report(prepared: Prepared, fid_actor: Any) -> dict[str, float]:
     return ray.get(fid_actor.report.remote(images, metrics.report_extractor, metrics.kid, metrics.inception_score))
 
 
+def _evolve(prepared: Prepared, fid_actor: Any, data_refs: tuple, saved: dict | None) -> Any:
+    """Create the population actors and run the engine to the last generation."""
+    from evogan.distributed.population_actor import RayBackend
+    from evogan.evolution.engine import Engine
+    from evogan.io.reporter import RunReporter
+
+    config = prepared.config
+    backend = RayBackend(config, *data_refs, fid_actor)
+    reporter = RunReporter(config, prepared.run_dir, prepared.data.image_shape, backend,
+                           resume_after=saved["generation"] if saved else -1,
+                           best_fid=saved.get("best_fid", math.inf) if saved else math.inf)
+    engine = Engine(config, backend, on_generation=reporter)
+    try:
+        if saved is not None:
+            engine.restore(saved)
+            log.info("continuing after generation %d", saved["generation"] + 1)
+        else:
+            engine.initialize()
+            if prepared.seed_modules is not None:
+                _seed_population(backend, prepared.seed_modules)
+        engine.run()
+    finally:
+        reporter.close()
+        backend.shutdown()
+    return reporter
+
+
+def _evolve_with_recovery(prepared: Prepared, fid_actor: Any, data_refs: tuple) -> Any:
+    """Run; when a population actor dies, restart from the last checkpoint (``ray.recover_attempts``)."""
+    import ray
+
+    saved = prepared.saved
+    for attempt in range(prepared.config.ray.recover_attempts + 1):
+        try:
+            return _evolve(prepared, fid_actor, data_refs, saved)
+        except ray.exceptions.RayActorError as err:
+            if attempt == prepared.config.ray.recover_attempts:
+                raise
+            latest = prepared.run_dir / "checkpoints" / "latest.pt"
+            saved = load_checkpoint(latest, kind="population") if latest.is_file() else None
+            where = f"generation {saved['generation'] + 1}" if saved else "the start"
+            log.warning("a population actor died (%s); restarting from %s", type(err).__name__, where)
+    raise AssertionError("unreachable")
+
+
 def run_prepared(prepared: Prepared) -> dict[str, Any]:
     """Start/join Ray, evolve, write plots and the summary; returns the summary."""
     config, data = prepared.config, prepared.data
@@ -103,30 +154,12 @@ def run_prepared(prepared: Prepared) -> dict[str, Any]:
         import ray
 
         from evogan.distributed.fid_actor import create_fid_actor
-        from evogan.distributed.population_actor import RayBackend
-        from evogan.evolution.engine import Engine
-        from evogan.io.plots import write_plots
-        from evogan.io.metrics_log import read_jsonl
-        from evogan.io.reporter import RunReporter
 
         labels_ref = ray.put(data.train_labels) if data.train_labels is not None else None
         fid_actor = create_fid_actor(config.metrics, data.key, ray.put(data.train), labels_ref,
                                      num_cpus=config.ray.fid_num_cpus, num_gpus=config.ray.fid_num_gpus)
-        backend = RayBackend(config, ray.put(data.train.numpy()), ray.put(data.holdout.numpy()), fid_actor)
-        saved = prepared.saved
-        reporter = RunReporter(config, prepared.run_dir, data.image_shape, backend,
-                               resume_after=saved["generation"] if saved else None,
-                               best_fid=saved.get("best_fid", math.inf) if saved else math.inf)
-        engine = Engine(config, backend, on_generation=reporter)
-        if saved is not None:
-            engine.restore(saved)
-            log.info("resuming after generation %d", saved["generation"] + 1)
-        else:
-            engine.initialize()
-            if prepared.seed_modules is not None:
-                _seed_population(backend, prepared.seed_modules)
-        engine.run()
-        reporter.close()
+        data_refs = (ray.put(data.train.numpy()), ray.put(data.holdout.numpy()))
+        reporter = _evolve_with_recovery(prepared, fid_actor, data_refs)
         final = final_report(prepared, fid_actor)
     rows = read_jsonl(prepared.run_dir / "metrics.jsonl")
     write_plots(rows, prepared.run_dir / "plots", reporter.quality_key)
@@ -136,5 +169,3 @@ def run_prepared(prepared: Prepared) -> dict[str, Any]:
                "last_generation": rows[-1]["population"] if rows else {}, "final_metrics": final}
     atomic_write_bytes(prepared.run_dir / SUMMARY_FILE, lambda f: f.write(json.dumps(summary, indent=2).encode()))
     return summary
-
-

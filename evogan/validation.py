@@ -111,6 +111,7 @@ def validate(config: Config) -> None:
     _require(ray_cfg.actor_num_gpus >= 0, "ray.actor_num_gpus", "must be >= 0")
     _require(ray_cfg.fid_num_cpus >= 0, "ray.fid_num_cpus", "must be >= 0")
     _require(ray_cfg.fid_num_gpus >= 0, "ray.fid_num_gpus", "must be >= 0")
+    _require(ray_cfg.recover_attempts >= 0, "ray.recover_attempts", "must be >= 0")
     _require(ray_cfg.torch_threads >= 1, "ray.torch_threads", "must be >= 1")
 
     _choice(config.device, ("auto", "cpu", "cuda"), "device")

@@ -96,3 +96,11 @@ class RayBackend:
     def load(self, states: dict[int, dict[str, Any]]) -> None:
         ray.get([actor.load.remote({s: v for s, v in states.items() if s % self.num_shards == i})
                  for i, actor in enumerate(self.actors)])
+
+    def shutdown(self) -> None:
+        """Stop the actors (a dead one is ignored)."""
+        for actor in self.actors:
+            try:
+                ray.kill(actor)
+            except Exception:  # noqa: BLE001  (already dead or never started)
+                pass

@@ -15,45 +15,49 @@ from evogan.evolution.genome import Genome
 from evogan.training.hyperparameters import Hyperparameters
 
 
-def _per_gene(values: np.ndarray, genome: Genome) -> np.ndarray:
-    """Broadcast one value per layer to one value per gene."""
-    return np.repeat(values, genome.layout.layer_sizes())
+def _layers(genome: Genome, chosen: np.ndarray):
+    """Slices (views) of the chosen layers."""
+    offsets = genome.layout.offsets
+    return [slice(offsets[i], offsets[i + 1]) for i in np.flatnonzero(chosen)]
 
 
 def cx_layerwise(ind1: Genome, ind2: Genome, rng: np.random.Generator) -> tuple[Genome, Genome]:
     """Uniform crossover over whole layers: each tensor is swapped with probability 1/2."""
-    swap = _per_gene(rng.random(ind1.layout.num_layers) < 0.5, ind1)
-    first = np.where(swap, ind2, ind1)
-    ind2[:] = np.where(swap, ind1, ind2)
-    ind1[:] = first
+    for part in _layers(ind1, rng.random(ind1.layout.num_layers) < 0.5):
+        held = ind1[part].copy()
+        ind1[part] = ind2[part]
+        ind2[part] = held
     return ind1, ind2
 
 
 def cx_blend(ind1: Genome, ind2: Genome, rng: np.random.Generator) -> tuple[Genome, Genome]:
     """Per-layer convex blend: child1 = a*x1 + (1-a)*x2, child2 = (1-a)*x1 + a*x2, a ~ U(0, 1)."""
-    alpha = _per_gene(rng.random(ind1.layout.num_layers).astype(np.float32), ind1)
-    first = alpha * ind1 + (1 - alpha) * ind2
-    ind2[:] = (1 - alpha) * ind1 + alpha * ind2
-    ind1[:] = first
+    alphas = rng.random(ind1.layout.num_layers).astype(np.float32)
+    for alpha, part in zip(alphas, _layers(ind1, np.ones(ind1.layout.num_layers, dtype=bool))):
+        x1, x2 = ind1[part], ind2[part]
+        diff = x1 - x2                      # child1 = x2 + a*(x1-x2), child2 = x1 - a*(x1-x2)
+        x1 -= (1 - alpha) * diff
+        x2 += (1 - alpha) * diff
     return ind1, ind2
 
 
 def layer_std(genome: Genome) -> np.ndarray:
-    """Standard deviation of each layer's values (float64 accumulation)."""
-    offsets, sizes = genome.layout.offsets[:-1], genome.layout.layer_sizes()
-    values = np.asarray(genome, dtype=np.float64)
-    mean = np.add.reduceat(values, offsets) / sizes
-    centred = values - np.repeat(mean, sizes)
-    return np.sqrt(np.add.reduceat(centred * centred, offsets) / sizes)
+    """Standard deviation of each layer's values (numpy's pairwise float32 summation)."""
+    offsets = genome.layout.offsets
+    return np.array([float(np.asarray(genome[offsets[i]:offsets[i + 1]]).std())
+                     for i in range(genome.layout.num_layers)])
 
 
 def mut_gaussian_layer_scaled(individual: Genome, rng: np.random.Generator, sigma: float) -> tuple[Genome]:
     """x += sigma * std(layer) * N(0, 1) on trainable layers; buffers stay untouched."""
     if sigma <= 0:
         return (individual,)
-    scale = np.where(individual.layout.mutable, sigma * layer_std(individual), 0.0).astype(np.float32)
-    noise = rng.standard_normal(individual.size, dtype=np.float32)
-    individual += noise * _per_gene(scale, individual)
+    for part in _layers(individual, individual.layout.mutable):
+        values = individual[part]
+        scale = sigma * float(np.asarray(values).std())
+        noise = rng.standard_normal(values.size, dtype=np.float32)
+        noise *= scale
+        values += noise
     return (individual,)
 
 
