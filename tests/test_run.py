@@ -54,7 +54,7 @@ def _metric_rows(run_dir: Path) -> list:
 
 
 @pytest.mark.slow
-def test_interrupted_then_resumed_equals_uninterrupted(ray_local, tiny_overrides, tmp_path):
+def test_interrupted_then_resumed_equals_uninterrupted(ray_local, tiny_overrides, tmp_path, monkeypatch):
     straight = tiny_overrides + ["evolution.generations=3", f"output.root={tmp_path / 'straight'}"]
     assert run.main(straight) == 0
     first = tiny_overrides + ["evolution.generations=2", f"output.root={tmp_path / 'resumed'}"]
@@ -69,6 +69,24 @@ def test_interrupted_then_resumed_equals_uninterrupted(ray_local, tiny_overrides
     for key in a:
         assert torch.equal(a[key], b[key]), key
     assert _metric_rows(straight_dir) == _metric_rows(resumed_dir)
+
+    # a population actor dying mid-run: the driver restarts from the last checkpoint
+    from evogan.io.reporter import RunReporter
+
+    report, killed = RunReporter.__call__, []
+
+    def report_then_kill(self, summary, engine):
+        report(self, summary, engine)
+        if summary["generation"] == 1 and not killed:
+            killed.append(True)
+            ray_local.kill(self.backend.actors[1])
+
+    monkeypatch.setattr(RunReporter, "__call__", report_then_kill)
+    assert run.main(tiny_overrides + ["evolution.generations=3", f"output.root={tmp_path / 'killed'}"]) == 0
+    killed_dir = _only_run(tmp_path / "killed")
+    assert killed and _metric_rows(killed_dir) == _metric_rows(straight_dir)
+    c = _population_tensors(killed_dir)
+    assert c.keys() == a.keys() and all(torch.equal(a[k], c[k]) for k in a)
 
 
 def test_resume_rejects_bad_directories(tmp_path):

@@ -109,3 +109,18 @@ def test_ga_mode_changes_weights_only_through_operators():
         for name, tensor in before[slot]["modules"].items():
             assert torch.equal(tensor, after[slot]["modules"][name]), name
     assert "train_loss_g" not in records[0]["individuals"][0]
+
+
+VARIANT_OPTIONS = {"dcgan": "{}", "cft_mr_edge": "{feature_dim: 4}",
+                   "vaegan_attn": "{perceptual_net: none, attn_resolution: 7}", "mspg_sen": "{ema_decay: 0.9}"}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANT_OPTIONS))
+def test_every_variant_is_the_memetic_step_of_a_population(variant):
+    engine, backend, records = make_engine(f"model.variant={variant}", f"model.options={VARIANT_OPTIONS[variant]}",
+                                           "evolution.crossover=blend", "evolution.crossover_prob=1.0",
+                                           "evolution.generations=2", "train.steps_per_generation=2")
+    engine.run()
+    assert all(r["valid"] for record in records for r in record["individuals"])
+    assert len({r["uid"] for r in records[1]["individuals"]} - {r["uid"] for r in records[0]["individuals"]}) == 3
+    assert all(math.isfinite(r["train_loss_g"]) for r in records[1]["individuals"])

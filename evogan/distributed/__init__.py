@@ -1,0 +1,1 @@
+"""Ray plumbing: thin actor wrappers around the pure core."""

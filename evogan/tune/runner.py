@@ -1,0 +1,190 @@
+"""A sweep from YAML to results: :func:`prepare_sweep` does every check that can fail on user
+input (config, search space, scheduler, data, FID weights) before Ray starts; :func:`run_sweep`
+starts/joins Ray through ``ray_session`` (loopback-only locally, token auth on), creates ONE
+FID actor, and runs a ``tune.Tuner``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evogan.config import Config, ConfigError, build_dataclass
+from evogan.data import ImageData
+from evogan.training.loop_config import TrainerConfig, build_sections, read_yaml, validate_trainer, with_overrides
+from evogan.tune.config import SMOKE_MAX_SAMPLES, SMOKE_OVERRIDES, SweepConfig, validate_sweep
+from evogan.tune.search_space import Dimension, check_values, count_trials, grid_combinations, parse_search_space
+
+SWEEP_FILE = "evogan_sweep.json"
+"""Written into the experiment directory: the sweep's resolved inputs, metric and mode (for export/resume)."""
+
+
+@dataclass
+class PreparedSweep:
+    config: Config
+    trainer_cfg: TrainerConfig
+    sweep: SweepConfig
+    base: dict[str, Any]
+    """Raw base config of every trial (standard keys + ``trainer``), smoke profile applied."""
+    dimensions: list[Dimension]
+    metric: str
+    data: ImageData
+    experiment_dir: Path
+    total_trials: int
+    resume: bool = False
+
+
+def resolve_sections(raw_file: dict[str, Any], overrides: list[str]) -> tuple[SweepConfig, dict[str, Any]]:
+    """(SweepConfig, raw base without ``sweep``); the smoke profile goes under the user's overrides."""
+    def split(raw: dict[str, Any]) -> tuple[SweepConfig, dict[str, Any]]:
+        values = raw.pop("sweep", None) or {}
+        if not isinstance(values, dict):
+            raise ConfigError(f"sweep: expected a mapping, got {values!r}")
+        return build_dataclass(SweepConfig, values, "sweep"), raw
+
+    sweep, raw = split(with_overrides(raw_file, overrides))
+    if sweep.smoke:
+        sweep, raw = split(with_overrides(with_overrides(raw_file, dict(SMOKE_OVERRIDES)), overrides))
+        sweep = dataclasses.replace(sweep, num_samples=min(sweep.num_samples, SMOKE_MAX_SAMPLES))
+    return sweep, raw
+
+
+def check_search_space(base: dict[str, Any], dimensions: list[Dimension]) -> None:
+    """Every value (range ends, every category) and every grid combination builds a valid trial."""
+    def build(assignments: dict[str, Any]) -> None:
+        config, sections = build_sections(with_overrides(base, assignments), {"trainer": TrainerConfig})
+        validate_trainer(sections["trainer"], config)
+
+    check_values(dimensions, build)
+    for combination in grid_combinations(dimensions):
+        try:
+            build(combination)
+        except ConfigError as err:
+            raise ConfigError(f"sweep.search_space {combination}: {err}") from None
+
+
+def check_tensorboard() -> None:
+    try:
+        import tensorboardX  # noqa: F401  (Tune's TBXLoggerCallback writes through it)
+    except ImportError:
+        raise ConfigError("sweep: TensorBoard logs need tensorboardX (pip install tensorboardX)") from None
+
+
+def experiment_path(sweep: SweepConfig) -> Path:
+    """<storage_path>/<name>, numbered -2, -3 ... when a previous sweep used the name."""
+    root = Path(sweep.storage_path).expanduser().resolve()
+    path = root / sweep.name
+    number = 2
+    while path.exists():
+        path = root / f"{sweep.name}-{number}"
+        number += 1
+    return path
+
+
+def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Path | None = None) -> PreparedSweep:
+    """Check everything; nothing started. Raises ConfigError / DataError / CheckpointError."""
+    from evogan.data import load_data
+    from evogan.driver import check_extractor_weights
+    from evogan.tune.schedulers import check_scheduler
+
+    raw_file = read_yaml(config_path) if resume_dir is None else _saved_inputs(resume_dir)
+    sweep, base = resolve_sections(raw_file, overrides)
+    config, sections = build_sections(base, {"trainer": TrainerConfig})
+    trainer_cfg = sections["trainer"]
+    validate_trainer(trainer_cfg, config)
+    dimensions = parse_search_space(sweep.search_space)
+    check_search_space(base, dimensions)
+    total = count_trials(dimensions, sweep.num_samples)
+    validate_sweep(sweep, trainer_cfg.evaluations, total)
+    check_scheduler(sweep, dimensions)
+    check_tensorboard()
+    data = load_data(config.data, seed=config.seed)
+    check_extractor_weights(config)
+    from evogan.metrics import metric_name
+
+    metric = metric_name("fid", config.metrics.fitness_extractor, config.fitness.eval_samples)
+    path = resume_dir.resolve() if resume_dir is not None else experiment_path(sweep)
+    return PreparedSweep(config, trainer_cfg, sweep, base, dimensions, metric, data, path, total, resume_dir is not None)
+
+
+def _saved_inputs(experiment_dir: Path) -> dict[str, Any]:
+    from evogan.io.checkpoint import CheckpointError
+
+    file = experiment_dir / SWEEP_FILE
+    if not file.is_file():
+        raise CheckpointError(f"{experiment_dir}: not an evogan sweep directory (no {SWEEP_FILE})")
+    return json.loads(file.read_text())["inputs"]
+
+
+def write_sweep_file(prepared: PreparedSweep, raw_inputs: dict[str, Any]) -> None:
+    prepared.experiment_dir.mkdir(parents=True, exist_ok=True)
+    info = {"metric": prepared.metric, "mode": "min", "scheduler": prepared.sweep.scheduler,
+            "keys": [d.key for d in prepared.dimensions], "inputs": raw_inputs}
+    (prepared.experiment_dir / SWEEP_FILE).write_text(json.dumps(info, indent=2, default=str))
+
+
+def sweep_inputs(prepared: PreparedSweep) -> dict[str, Any]:
+    """What ``--resume`` rebuilds the sweep from: the base plus the sweep section (as resolved)."""
+    return {**prepared.base, "sweep": {**_plain(dataclasses.asdict(prepared.sweep)), "smoke": False}}
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _tuner(prepared: PreparedSweep, trainable: Any) -> Any:
+    from ray import tune
+    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback, TBXLoggerCallback
+
+    from evogan.tune.schedulers import build_scheduler
+    from evogan.tune.search_space import param_space
+
+    sweep = prepared.sweep
+    if prepared.resume:
+        return tune.Tuner.restore(str(prepared.experiment_dir), trainable, resume_unfinished=True,
+                                  resume_errored=True)
+    run_config = tune.RunConfig(
+        name=prepared.experiment_dir.name, storage_path=str(prepared.experiment_dir.parent),
+        checkpoint_config=tune.CheckpointConfig(num_to_keep=sweep.checkpoint_keep,
+                                                checkpoint_score_attribute=prepared.metric,
+                                                checkpoint_score_order="min"),
+        callbacks=[CSVLoggerCallback(), JsonLoggerCallback(), TBXLoggerCallback()], verbose=sweep.verbose)
+    tune_config = tune.TuneConfig(
+        metric=prepared.metric, mode="min", num_samples=sweep.num_samples,
+        scheduler=build_scheduler(sweep, prepared.dimensions, prepared.trainer_cfg.evaluations),
+        max_concurrent_trials=sweep.max_concurrent_trials or None,
+        reuse_actors=True)  # a PBT exploit or the next trial reuses a started worker (no new torch import)
+    return tune.Tuner(trainable, param_space=param_space(prepared.dimensions), tune_config=tune_config,
+                      run_config=run_config)
+
+
+def run_sweep(prepared: PreparedSweep) -> Any:
+    """Start/join Ray, create the shared FID actor, run the Tuner; returns Tune's ResultGrid."""
+    from evogan.distributed.cluster import ray_session
+
+    config, data = prepared.config, prepared.data
+    if not prepared.resume:
+        write_sweep_file(prepared, sweep_inputs(prepared))
+    with ray_session(config.ray):
+        import ray
+        from ray import tune
+
+        from evogan.distributed.fid_actor import create_fid_actor
+        from evogan.tune.trainable import gan_trainable
+
+        labels_ref = ray.put(data.train_labels) if data.train_labels is not None else None
+        fid_actor = create_fid_actor(config.metrics, data.key, ray.put(data.train), labels_ref,
+                                     num_cpus=config.ray.fid_num_cpus, num_gpus=config.ray.fid_num_gpus)
+        trainable = tune.with_parameters(
+            gan_trainable, base=prepared.base, keys=[d.key for d in prepared.dimensions], metric=prepared.metric,
+            train_images=data.train.numpy(), holdout=data.holdout.numpy(), fid_actor=fid_actor)
+        trainable = tune.with_resources(trainable, {"cpu": prepared.sweep.cpus_per_trial,
+                                                    "gpu": prepared.sweep.gpus_per_trial})
+        return _tuner(prepared, trainable).fit()
