@@ -82,9 +82,15 @@ def rotation_batch(x: torch.Tensor, gen: torch.Generator) -> tuple[torch.Tensor,
     return torch.cat(groups).contiguous(memory_format=torch.channels_last), labels
 
 
+@torch.inference_mode(False)
+@torch.enable_grad()
 def train_domain_net(images: torch.Tensor, labels: torch.Tensor | None, resolution: int,
                      recipe: DomainTraining = DomainTraining(), device: str | torch.device = "cpu") -> DomainNet:
-    """Train a :class:`DomainNet` on labels (cross-entropy) or, if ``labels`` is None, on rotations."""
+    """Train a :class:`DomainNet` on labels (cross-entropy) or, if ``labels`` is None, on rotations.
+
+    Gradients are switched on here, so a caller under ``torch.inference_mode`` (fitness evaluation
+    builds the extractor lazily) still trains it.
+    """
     device = torch.device(device)
     gen = torch.Generator().manual_seed(recipe.seed)
     subset = training_subset(images.shape[0], recipe)
