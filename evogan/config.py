@@ -262,33 +262,39 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.split("."), value
 
 
-def _merge(base: dict, path: list[str], value: Any) -> None:
-    node = base
-    for part in path[:-1]:
+def set_dotted(raw: dict, keys: list[str], value: Any) -> None:
+    """raw[k0][k1]...[kn] = value, creating sections; ConfigError if a prefix is not a section."""
+    node = raw
+    for part in keys[:-1]:
         child = node.setdefault(part, {})
         if not isinstance(child, dict):
-            raise ConfigError(f"{'.'.join(path)}: {part} is not a section")
+            raise ConfigError(f"{'.'.join(keys)}: {part} is not a section")
         node = child
-    node[path[-1]] = value
+    node[keys[-1]] = value
+
+
+def read_yaml(path: str | os.PathLike | None) -> dict[str, Any]:
+    """A YAML mapping read with ``safe_load`` ({} for no path); ConfigError on a bad file."""
+    if path is None:
+        return {}
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigError(f"{file}: config file not found")
+    try:
+        loaded = yaml.safe_load(file.read_text())
+    except yaml.YAMLError as err:
+        raise ConfigError(f"{file}: invalid YAML ({str(err).splitlines()[0]})") from None
+    if loaded is not None and not isinstance(loaded, dict):
+        raise ConfigError(f"{file}: top level must be a mapping")
+    return loaded or {}
 
 
 def load(path: str | os.PathLike | None = None, overrides: list[str] = ()) -> Config:
     """Read YAML (``safe_load``) at ``path``, apply dotted ``overrides``, type-check and validate."""
-    raw: dict = {}
-    if path is not None:
-        file = Path(path)
-        if not file.is_file():
-            raise ConfigError(f"{file}: config file not found")
-        try:
-            loaded = yaml.safe_load(file.read_text())
-        except yaml.YAMLError as err:
-            raise ConfigError(f"{file}: invalid YAML ({str(err).splitlines()[0]})") from None
-        if loaded is not None and not isinstance(loaded, dict):
-            raise ConfigError(f"{file}: top level must be a mapping")
-        raw = loaded or {}
+    raw = read_yaml(path)
     for text in overrides:
         keys, value = parse_override(text)
-        _merge(raw, keys, value)
+        set_dotted(raw, keys, value)
     config = build_dataclass(Config, raw)
     validate(config)
     return config

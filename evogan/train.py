@@ -42,7 +42,8 @@ def resolve(args: argparse.Namespace):
     """(Config, TrainerConfig, saved latest.pt or None) from the arguments; raises on bad input."""
     from evogan.io.checkpoint import load_checkpoint
     from evogan.io.run_dir import CONFIG_FILE
-    from evogan.training.loop_config import TrainerConfig, build_sections, read_yaml, validate_trainer, with_overrides
+    from evogan.config import read_yaml
+    from evogan.training.loop_config import TrainerConfig, build_sections, validate_trainer, with_overrides
     from evogan.training.run_output import TRAINER_FILE
 
     saved = None

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import torch
 from torchvision.utils import make_grid, save_image
 
 from evogan.config import Config, to_dict

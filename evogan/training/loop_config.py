@@ -13,13 +13,11 @@ import copy
 import dataclasses
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
 from evogan.balancer.config import BalancerConfig, validate_balancer
-from evogan.config import Config, ConfigError, build_dataclass, parse_override, validate
+from evogan.config import Config, ConfigError, build_dataclass, parse_override, read_yaml, set_dotted, validate
 
 
 @dataclass(frozen=True)
@@ -56,33 +54,6 @@ def validate_trainer(cfg: TrainerConfig, config: Config, prefix: str = "trainer"
 
 
 # ----------------------------------------------------------------------------- loading
-
-
-def read_yaml(path: str | os.PathLike | None) -> dict[str, Any]:
-    """A YAML mapping read with ``safe_load`` ({} for no path); ConfigError on a bad file."""
-    if path is None:
-        return {}
-    file = Path(path)
-    if not file.is_file():
-        raise ConfigError(f"{file}: config file not found")
-    try:
-        loaded = yaml.safe_load(file.read_text())
-    except yaml.YAMLError as err:
-        raise ConfigError(f"{file}: invalid YAML ({str(err).splitlines()[0]})") from None
-    if loaded is not None and not isinstance(loaded, dict):
-        raise ConfigError(f"{file}: top level must be a mapping")
-    return loaded or {}
-
-
-def set_dotted(raw: dict[str, Any], keys: list[str], value: Any) -> None:
-    """raw[k0][k1]...[kn] = value, creating sections; ConfigError if a prefix is not a section."""
-    node = raw
-    for part in keys[:-1]:
-        child = node.setdefault(part, {})
-        if not isinstance(child, dict):
-            raise ConfigError(f"{'.'.join(keys)}: {part} is not a section")
-        node = child
-    node[keys[-1]] = value
 
 
 def with_overrides(raw: Mapping[str, Any], overrides: Mapping[str, Any] | list[str]) -> dict[str, Any]:

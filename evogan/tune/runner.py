@@ -14,7 +14,8 @@ from typing import Any
 
 from evogan.config import Config, ConfigError, build_dataclass
 from evogan.data import ImageData
-from evogan.training.loop_config import TrainerConfig, build_sections, read_yaml, validate_trainer, with_overrides
+from evogan.config import read_yaml
+from evogan.training.loop_config import TrainerConfig, build_sections, validate_trainer, with_overrides
 from evogan.tune.config import SMOKE_MAX_SAMPLES, SMOKE_OVERRIDES, SweepConfig, validate_sweep
 from evogan.tune.search_space import Dimension, check_values, count_trials, grid_combinations, parse_search_space
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from evogan.config import ConfigError
-from evogan.training.loop_config import set_dotted
+from evogan.config import set_dotted
 
 KINDS = ("grid_search", "choice", "uniform", "loguniform", "randint")
 ALL_VARIANTS = "all_variants"

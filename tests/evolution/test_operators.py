@@ -9,7 +9,7 @@ import torch
 from evogan import config as cfg
 from evogan.config import EvolutionConfig, FitnessConfig, ModelConfig
 from evogan.evolution import operators
-from evogan.evolution.genome import Genome, GenomeLayout, flatten, load_genome
+from evogan.evolution.genome import GenomeLayout, flatten, load_genome
 from evogan.evolution.toolbox import Handle, assign_fitness, build_toolbox, select_survivors_and_parents
 from evogan.models import build_variant
 from evogan.training.hyperparameters import Hyperparameters
