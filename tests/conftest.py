@@ -21,6 +21,18 @@ TINY = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def single_torch_thread():
+    """Tiny models gain nothing from intra-op threads, and on a busy 2-core machine OpenMP
+    spin-waiting makes them up to 20x slower; population actors run with ray.torch_threads=1 too."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 @pytest.fixture
 def tiny_overrides(tmp_path):
     """Overrides for a run that takes seconds on 2 cores, writing under tmp_path."""

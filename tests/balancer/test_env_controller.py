@@ -18,14 +18,6 @@ from evogan.training.hyperparameters import Hyperparameters
 from evogan.training.member import Member, seeded_generator
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 @pytest.fixture(scope="module")
 def data():
     return load_data(DataConfig(num_samples=256, holdout=32, resolution=28), seed=0)

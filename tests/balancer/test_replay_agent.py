@@ -11,16 +11,6 @@ import torch
 from evogan.balancer import BalancerConfig, DQNAgent, ReplayBuffer
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    """The networks are tiny: on a shared 2-core machine intra-op threads only add contention
-    (measured under load: 140 ms vs 3.5 ms per DQN update)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def _filled(seed: int, pushes: int = 30) -> ReplayBuffer:
     buffer = ReplayBuffer(capacity=20, state_dim=3, seed=seed)
     for i in range(pushes):

@@ -20,14 +20,6 @@ TINY = ["data.num_samples=256", "data.holdout=32", "data.resolution=28", "model.
         "train.batch_size=8", "fitness.eval_samples=32", "device=cpu"]
 
 
-@pytest.fixture(autouse=True)
-def one_torch_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
-
-
 def pixel_mean_quality(images: torch.Tensor) -> float:
     """A cheap stand-in for FID in loop-only tests (the CLI test uses the real scorer)."""
     return float(images.float().mean())

@@ -9,7 +9,6 @@ import subprocess
 import sys
 
 import pytest
-import torch
 
 from evogan.io.checkpoint import load_checkpoint, load_generator
 from evogan.train import main
@@ -22,13 +21,6 @@ TINY = ["data.num_samples=512", "data.holdout=64", "data.resolution=28", "model.
 @pytest.fixture
 def tiny(tmp_path):
     return TINY + [f"output.root={tmp_path / 'runs'}", f"metrics.cache_dir={tmp_path / 'cache'}"]
-
-
-@pytest.fixture(autouse=True)
-def restore_torch_threads():
-    before = torch.get_num_threads()
-    yield
-    torch.set_num_threads(before)
 
 
 def test_trainer_writes_a_run_directory_with_best_pt(tmp_path, tiny, capsys):
