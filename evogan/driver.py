@@ -42,7 +42,7 @@ def check_extractor_weights(config: Config) -> None:
     from evogan.metrics.inception import inception_weights_path
 
     try:
-        inception_weights_path(config.metrics.inception_weights)
+        inception_weights_path(config.metrics.inception_weights, config.metrics.cache_dir)
     except (FileNotFoundError, RuntimeError, OSError) as err:
         raise ConfigError(f"metrics.inception_weights: {err}") from None
 

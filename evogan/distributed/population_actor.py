@@ -53,8 +53,8 @@ class PopulationActor:
     def samples(self, uid: int, n: int, seed: int) -> torch.Tensor:
         return self.shard.samples(uid, n, seed)
 
-    def state(self) -> dict[int, dict[str, Any]]:
-        return self.shard.state()
+    def state(self, slots: list[int] | None = None) -> dict[int, dict[str, Any]]:
+        return self.shard.state(slots)
 
     def load(self, states: dict[int, dict[str, Any]]) -> None:
         self.shard.load(states)
@@ -69,7 +69,7 @@ class RayBackend:
     def __init__(self, config: Config, images_ref: ray.ObjectRef, holdout_ref: ray.ObjectRef, fid_actor: Any):
         options = {"num_cpus": config.ray.actor_num_cpus, "num_gpus": config.ray.actor_num_gpus}
         self.num_shards = config.evolution.num_actors
-        self.actors = [PopulationActor.options(**options, name=None).remote(
+        self.actors = [PopulationActor.options(**options).remote(
             to_dict(config), images_ref, holdout_ref, fid_actor, config.metrics.fitness_extractor)
             for _ in range(self.num_shards)]
 
@@ -90,8 +90,10 @@ class RayBackend:
         return ray.get(self.actors[slot % self.num_shards].samples.remote(uid, n, seed))
 
     def state(self, slots: list[int] | None = None) -> dict[int, dict[str, Any]]:
-        merged = {slot: s for part in ray.get([a.state.remote() for a in self.actors]) for slot, s in part.items()}
-        return merged if slots is None else {slot: merged[slot] for slot in slots}
+        """Member states; with ``slots``, only the actors holding them send weights."""
+        owners = range(self.num_shards) if slots is None else sorted({s % self.num_shards for s in slots})
+        parts = ray.get([self.actors[i].state.remote(slots) for i in owners])
+        return {slot: s for part in parts for slot, s in part.items()}
 
     def load(self, states: dict[int, dict[str, Any]]) -> None:
         ray.get([actor.load.remote({s: v for s, v in states.items() if s % self.num_shards == i})

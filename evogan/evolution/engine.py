@@ -39,12 +39,15 @@ class Backend(Protocol):
     def load(self, states: dict[int, dict[str, Any]]) -> None: ...
 
 
+SUMMARY_KEYS = ("fid", "d_accuracy", "real_score", "fake_score", "loss_g", "loss_d")
+
+
 def summarize(results: list[dict[str, Any]]) -> dict[str, float]:
     """Population statistics of one generation (best = lowest FID among valid individuals)."""
     valid = [r for r in results if r["valid"]] or results
     best = min(valid, key=lambda r: r["fid"] if np.isfinite(r["fid"]) else np.inf)
-    stats = {f"best_{k}": best[k] for k in ("fid", "d_accuracy", "real_score", "fake_score", "loss_g", "loss_d")}
-    for key in ("fid", "d_accuracy", "real_score", "fake_score", "loss_g", "loss_d"):
+    stats = {f"best_{k}": best[k] for k in SUMMARY_KEYS}
+    for key in SUMMARY_KEYS:
         values = [r[key] for r in valid if np.isfinite(r[key])]
         stats[f"mean_{key}"] = float(np.mean(values)) if values else float("nan")
     stats["invalid"] = sum(not r["valid"] for r in results)

@@ -36,8 +36,7 @@ class LocalBackend:
         return self.shards[slot % self.num_shards].samples(uid, n, seed)
 
     def state(self, slots: list[int] | None = None) -> dict[int, dict[str, Any]]:
-        merged = {slot: s for shard in self.shards for slot, s in shard.state().items()}
-        return merged if slots is None else {slot: merged[slot] for slot in slots}
+        return {slot: s for shard in self.shards for slot, s in shard.state(slots).items()}
 
     def load(self, states: dict[int, dict[str, Any]]) -> None:
         for index, shard in enumerate(self.shards):

@@ -150,8 +150,10 @@ class PopulationShard:
         return child, hp.to_dict(), dict(first.state)
 
     # ---------------------------------------------------------------- checkpoints
-    def state(self) -> dict[int, dict[str, Any]]:
-        return {slot: member.checkpoint_state() for slot, member in self.members.items()}
+    def state(self, slots: list[int] | None = None) -> dict[int, dict[str, Any]]:
+        """Checkpoint state of the members in ``slots`` (all when None)."""
+        return {slot: member.checkpoint_state() for slot, member in self.members.items()
+                if slots is None or slot in slots}
 
     def load(self, states: dict[int, dict[str, Any]]) -> None:
         self.members = {int(slot): Member.from_checkpoint(saved, self.variant, self.device)

