@@ -1,8 +1,9 @@
 """Typed run configuration: frozen dataclasses <- YAML (``safe_load``) <- dotted overrides.
 
-Every field is documented where it is declared. ``load`` type-checks each value against the
-dataclass annotations, rejects unknown keys, and ``validate`` checks ranges, all before Ray
-starts. Any problem raises :class:`ConfigError` with one line naming the key.
+Every field is documented where it is declared. ``build_dataclass`` type-checks each value against
+the dataclass annotations and rejects unknown keys; :mod:`evogan.validation` (one layer up,
+because it knows the dataset and variant registries) checks ranges and offers ``load``, all
+before Ray starts. Any problem raises :class:`ConfigError` with one line naming the key.
 """
 
 from __future__ import annotations
@@ -75,6 +76,19 @@ class TrainConfig:
     """Memetic mode: Adam steps each individual takes before the GA acts."""
     loss_weights: Mapping[str, float] = field(default_factory=dict)
     """Variant loss weights (e.g. edge, kl, aux); defaults come from the variant."""
+    augment: tuple[str, ...] = ()
+    """DiffAugment policies applied to every input of D in training: color, translation, cutout
+    (Zhao et al. 2020); on in the limited-data configs. Empty: no augmentation."""
+    lr_schedule: str = "constant"
+    """Learning-rate schedule on each individual's lr_g/lr_d: constant, step or cosine. It scales
+    the (mutated, balancer-adjusted) base rates per generation (evolution) or per evaluation
+    interval (``python -m evogan.train``, Tune)."""
+    lr_step_size: int = 10
+    """step: multiply the learning rates by lr_gamma every this many generations / trainer evaluations."""
+    lr_gamma: float = 0.5
+    """step: the factor applied every lr_step_size generations / evaluations."""
+    lr_min_factor: float = 0.1
+    """cosine: the factor at the end of the run (it starts at 1 and follows half a cosine)."""
 
 
 @dataclass(frozen=True)
@@ -82,40 +96,69 @@ class EvolutionConfig:
     mode: str = "memetic"
     """ga: only genetic operators change weights (thesis); memetic: Adam steps, then the GA."""
     population_size: int = 4
-    """Number of (G, D) individuals."""
+    """Number of generators (the G population)."""
+    d_population_size: int = 0
+    """Number of discriminators (the D population); 0 = the same as population_size."""
+    opponents: int = 2
+    """k: each G is scored against k D's and each D against k G's (all-vs-all when k >= size)."""
+    neighbourhood: str = "ring"
+    """How scoring opponents are drawn: ring (Lipizzaner's spatial neighbourhood, i.e. slots
+    i..i+k-1 of the other population) or random (a seeded relabelling each generation)."""
     num_actors: int = 2
-    """Population actors the individuals are spread over."""
+    """Population actors; each holds a shard of the G population and of the D population."""
     generations: int = 20
     """Generations to run."""
     elites: int = 1
-    """Best individuals copied unchanged into the next generation."""
+    """Best individuals of each population copied unchanged into the next generation."""
     selection: str = "auto"
-    """tournament, nsga2, or auto (nsga2 when fitness has several objectives)."""
+    """G selection: tournament, nsga2, or auto (nsga2 when the G fitness has several objectives).
+    D's have one objective and always use tournaments."""
     tournament_size: int = 2
     """Contestants per tournament."""
-    crossover: str = "layerwise"
-    """layerwise (whole tensors from either parent), blend (per-layer convex mix) or none."""
+    init: str = "shared"
+    """shared: every individual starts from one initialisation of the run plus its own
+    perturbation (init_sigma), so layers align and crossover mixes like with like;
+    independent: each from its own random initialisation."""
+    init_sigma: float = 0.05
+    """shared init: per-individual Gaussian perturbation, a fraction of each layer's std."""
+    init_lr_tau: float = 0.0
+    """Initial learning rates drawn log-normally around train.lr_g / lr_d: lr * exp(tau * N(0, 1))."""
+    crossover: str = "none"
+    """layerwise (whole tensors from either parent), blend (per-layer convex mix) or none.
+    Off by default: benchmarks/README.md measures it (crossover_success in metrics.jsonl)."""
     crossover_prob: float = 0.3
     """Probability that a child is made by crossover of two parents."""
     mutation_sigma: float = 0.01
-    """Gaussian weight noise, as a fraction of each layer's standard deviation."""
+    """Gaussian weight noise, a fraction of max(std(layer), mutation_floor)."""
+    mutation_floor: float = 0.02
+    """Lower bound of the per-layer noise scale, so scalars and constant tensors (std 0) mutate
+    too; 0.02 is the DCGAN initialisation std."""
     lr_mutation_tau: float = 0.2
-    """Log-normal learning-rate perturbation: lr *= exp(tau * N(0, 1))."""
-    loss_mutation_prob: float = 0.1
-    """Probability that a child switches to another adversarial loss (E-GAN, Mustangs)."""
+    """Log-normal learning-rate perturbation: lr *= exp(tau * N(0, 1)), clipped to lr_bounds."""
+    lr_bounds: tuple[float, ...] = (1e-5, 1e-2)
+    """[low, high] every mutated or drawn learning rate is clipped to."""
+    loss_mutation_prob: float = 0.0
+    """Probability that a child D switches to another adversarial loss (E-GAN, Mustangs); its
+    opponents' generator loss follows the D they train against."""
     losses: tuple[str, ...] = LOSS_TYPES
     """Loss types loss mutation may choose from."""
+
+    @property
+    def d_size(self) -> int:
+        return self.d_population_size or self.population_size
 
 
 @dataclass(frozen=True)
 class FitnessConfig:
-    objectives: tuple[str, ...] = ("quality", "d_accuracy")
-    """quality (-FID of the generator's samples) and/or d_accuracy (its D on held-out real
-    images vs its G's fakes): the thesis' dual objective."""
+    objectives: tuple[str, ...] = ("quality", "fool_rate")
+    """Generator objectives, maximised: quality (-FID of its samples from the shared FID actor)
+    and fool_rate (fraction of its samples the opposing D's judge real). A D's one objective is
+    its balanced accuracy on held-out real images vs the opposing G's samples (seed 002's
+    dual objective: D tells genuine from produced, G produces what D judges genuine)."""
     weights: tuple[float, ...] = (1.0, 0.5)
-    """One weight per objective, all maximised; combined as a weighted sum for tournament."""
+    """One weight per G objective; combined as a weighted sum for tournament selection."""
     eval_samples: int = 256
-    """Generated images per individual per generation for fitness."""
+    """Generated images per generator per generation for fitness."""
 
 
 @dataclass(frozen=True)
@@ -289,15 +332,13 @@ def read_yaml(path: str | os.PathLike | None) -> dict[str, Any]:
     return loaded or {}
 
 
-def load(path: str | os.PathLike | None = None, overrides: list[str] = ()) -> Config:
-    """Read YAML (``safe_load``) at ``path``, apply dotted ``overrides``, type-check and validate."""
+def read_with_overrides(path: str | os.PathLike | None = None, overrides: list[str] = ()) -> dict[str, Any]:
+    """Raw mapping of the YAML at ``path`` (``safe_load``) with dotted ``overrides`` applied."""
     raw = read_yaml(path)
     for text in overrides:
         keys, value = parse_override(text)
         set_dotted(raw, keys, value)
-    config = build_dataclass(Config, raw)
-    validate(config)
-    return config
+    return raw
 
 
 def to_dict(config: Any) -> Any:
@@ -311,15 +352,5 @@ def to_dict(config: Any) -> Any:
     return config
 
 
-def from_dict(values: Mapping[str, Any]) -> Config:
-    """Inverse of :func:`to_dict`, validated."""
-    config = build_dataclass(Config, values)
-    validate(config)
-    return config
-
-
 def dump_yaml(config: Config) -> str:
     return yaml.safe_dump(to_dict(config), sort_keys=False)
-
-
-from evogan.validation import validate  # noqa: E402  (validation imports the dataclasses above)

@@ -18,7 +18,7 @@ import torch
 from evogan.config import Config, ConfigError, dump_yaml
 from evogan.data import ImageData, load_data
 from evogan.distributed.cluster import cluster_address, prepare_local_environment, ray_session
-from evogan.io.checkpoint import CheckpointError, atomic_write_bytes, load_checkpoint, load_generator
+from evogan.io.checkpoint import CheckpointError, atomic_write_bytes, load_checkpoint, load_generator, member_of
 from evogan.io.metrics_log import read_jsonl
 from evogan.io.plots import write_plots
 from evogan.io.run_dir import CONFIG_FILE, SUMMARY_FILE, create_run_dir
@@ -48,12 +48,13 @@ def check_extractor_weights(config: Config) -> None:
 
 
 def load_seed_population(path: Path, config: Config) -> dict[str, torch.Tensor]:
-    """Weights of a generator/population checkpoint, checked against this run's model."""
-    _, modules, seed_config = load_generator(path)
+    """The weights a generator/population checkpoint holds, checked against this run's model."""
+    _, _, seed_config = load_generator(path)
     if seed_config.model != config.model or seed_config.data.resolution != config.data.resolution \
             or seed_config.data.channels != config.data.channels:
         raise CheckpointError(f"{path}: model/resolution/channels differ from this run's config")
-    return {k: v.cpu() for k, v in modules.state_dict().items()}
+    file = path / "checkpoints" / "best.pt" if path.is_dir() else path
+    return dict(member_of(load_checkpoint(file), file)["modules"])
 
 
 def prepare(config: Config, resume_dir: Path | None = None, saved: dict | None = None,
@@ -77,10 +78,13 @@ def prepare(config: Config, resume_dir: Path | None = None, saved: dict | None =
 
 
 def _seed_population(backend: Any, modules: dict[str, torch.Tensor]) -> None:
+    """Every individual takes the seed checkpoint's weights of its own modules (a G-only
+    checkpoint leaves the D's as initialised); optimiser states start fresh."""
     states = backend.state()
-    for state in states.values():
-        state["modules"] = {k: v.clone() for k, v in modules.items()}
-        state["optimizers"] = {}
+    for by_slot in states.values():
+        for state in by_slot.values():
+            state["modules"] = {k: modules[k].clone() if k in modules else v for k, v in state["modules"].items()}
+            state["optimizers"] = {}
     backend.load(states)
 
 

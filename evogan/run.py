@@ -12,7 +12,8 @@ import os
 import sys
 from pathlib import Path
 
-from evogan.config import Config, ConfigError, load
+from evogan.config import Config, ConfigError
+from evogan.validation import load
 from evogan.data import DataError
 from evogan.io.checkpoint import CheckpointError
 

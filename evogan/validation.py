@@ -1,4 +1,4 @@
-"""Range and consistency checks of a built :class:`~evogan.config.Config`.
+"""Range and consistency checks of a :class:`~evogan.config.Config`, and the validated loaders.
 
 Each failed check raises :class:`~evogan.config.ConfigError` with one line naming the key.
 """
@@ -8,9 +8,17 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from evogan.config import LOSS_TYPES, Config, ConfigError
+import os
+from typing import Mapping
 
-OBJECTIVES = ("quality", "d_accuracy")
+from evogan.config import LOSS_TYPES, Config, ConfigError, build_dataclass, read_with_overrides
+from evogan.data import DATASETS
+from evogan.models import VARIANTS, variant_options
+from evogan.models.augment import AUGMENT_POLICIES
+from evogan.training.schedule import LR_SCHEDULES
+
+G_OBJECTIVES = ("quality", "fool_rate")
+"""Generator objectives; a discriminator is always scored on its balanced accuracy."""
 EXTRACTORS = ("domain", "inception")
 
 
@@ -27,11 +35,20 @@ def _choice(value: Any, choices: tuple, key: str) -> None:
     _require(value in choices, key, f"must be one of {', '.join(map(str, choices))}, got {value!r}")
 
 
+def load(path: str | os.PathLike | None = None, overrides: list[str] = ()) -> Config:
+    """Read YAML (``safe_load``) at ``path``, apply dotted ``overrides``, type-check and validate."""
+    return from_dict(read_with_overrides(path, overrides))
+
+
+def from_dict(values: Mapping[str, Any]) -> Config:
+    """A validated Config from its plain form (the inverse of :func:`evogan.config.to_dict`)."""
+    config = build_dataclass(Config, values)
+    validate(config)
+    return config
+
+
 def validate(config: Config) -> None:
     """Raise ConfigError on the first out-of-range or inconsistent value."""
-    from evogan.data import DATASETS
-    from evogan.models import VARIANTS, variant_options
-
     data = config.data
     _choice(data.name, tuple(sorted(DATASETS)), "data.name")
     _choice(data.resolution, (28, 32, 64), "data.resolution")
@@ -60,23 +77,46 @@ def validate(config: Config) -> None:
     for name, weight in train.loss_weights.items():
         _require(isinstance(weight, (int, float)) and weight >= 0,
                  f"train.loss_weights.{name}", f"must be a number >= 0, got {weight!r}")
+    for i, policy in enumerate(train.augment):
+        _choice(policy, AUGMENT_POLICIES, f"train.augment[{i}]")
+    _require(len(set(train.augment)) == len(train.augment), "train.augment", "must not repeat a policy")
+    _choice(train.lr_schedule, LR_SCHEDULES, "train.lr_schedule")
+    _require(train.lr_step_size >= 1, "train.lr_step_size", f"must be >= 1, got {train.lr_step_size}")
+    _require(math.isfinite(train.lr_gamma) and 0 < train.lr_gamma <= 1, "train.lr_gamma",
+             f"must be in (0, 1], got {train.lr_gamma}")
+    _require(math.isfinite(train.lr_min_factor) and 0 < train.lr_min_factor <= 1, "train.lr_min_factor",
+             f"must be in (0, 1], got {train.lr_min_factor}")
 
     evo = config.evolution
     _choice(evo.mode, ("ga", "memetic"), "evolution.mode")
     _require(evo.population_size >= 1, "evolution.population_size",
              f"must be >= 1, got {evo.population_size}")
-    _require(1 <= evo.num_actors <= evo.population_size, "evolution.num_actors",
-             f"must be in [1, population_size={evo.population_size}], got {evo.num_actors}")
+    _require(evo.d_population_size >= 0, "evolution.d_population_size",
+             f"must be >= 0, got {evo.d_population_size}")
+    _require(evo.opponents >= 1, "evolution.opponents", f"must be >= 1, got {evo.opponents}")
+    _choice(evo.neighbourhood, ("ring", "random"), "evolution.neighbourhood")
+    smallest = min(evo.population_size, evo.d_size)
+    _require(1 <= evo.num_actors <= smallest, "evolution.num_actors",
+             f"must be in [1, smaller population size={smallest}], got {evo.num_actors}")
     _require(evo.generations >= 1, "evolution.generations", f"must be >= 1, got {evo.generations}")
-    _require(0 <= evo.elites <= evo.population_size, "evolution.elites",
-             f"must be in [0, population_size={evo.population_size}], got {evo.elites}")
+    _require(0 <= evo.elites <= smallest, "evolution.elites",
+             f"must be in [0, smaller population size={smallest}], got {evo.elites}")
     _choice(evo.selection, ("auto", "tournament", "nsga2"), "evolution.selection")
-    _require(1 <= evo.tournament_size <= evo.population_size, "evolution.tournament_size",
-             f"must be in [1, population_size={evo.population_size}], got {evo.tournament_size}")
+    _require(1 <= evo.tournament_size <= smallest, "evolution.tournament_size",
+             f"must be in [1, smaller population size={smallest}], got {evo.tournament_size}")
+    _choice(evo.init, ("shared", "independent"), "evolution.init")
+    _require(evo.init_sigma >= 0, "evolution.init_sigma", "must be >= 0")
+    _require(evo.init_lr_tau >= 0, "evolution.init_lr_tau", "must be >= 0")
     _choice(evo.crossover, ("layerwise", "blend", "none"), "evolution.crossover")
     _require(0 <= evo.crossover_prob <= 1, "evolution.crossover_prob", "must be in [0, 1]")
     _require(evo.mutation_sigma >= 0, "evolution.mutation_sigma", "must be >= 0")
+    _require(evo.mutation_floor >= 0, "evolution.mutation_floor", "must be >= 0")
     _require(evo.lr_mutation_tau >= 0, "evolution.lr_mutation_tau", "must be >= 0")
+    _require(len(evo.lr_bounds) == 2 and 0 < evo.lr_bounds[0] <= evo.lr_bounds[1], "evolution.lr_bounds",
+             f"must be [low, high] with 0 < low <= high, got {list(evo.lr_bounds)}")
+    for key, lr in (("train.lr_g", config.train.lr_g), ("train.lr_d", config.train.lr_d)):
+        _require(evo.lr_bounds[0] <= lr <= evo.lr_bounds[1], key,
+                 f"{lr} is outside evolution.lr_bounds {list(evo.lr_bounds)}")
     _require(0 <= evo.loss_mutation_prob <= 1, "evolution.loss_mutation_prob", "must be in [0, 1]")
     _require(len(evo.losses) >= 1, "evolution.losses", "must name at least one loss")
     for i, loss in enumerate(evo.losses):
@@ -87,7 +127,7 @@ def validate(config: Config) -> None:
     fit = config.fitness
     _require(len(fit.objectives) >= 1, "fitness.objectives", "must name at least one objective")
     for i, objective in enumerate(fit.objectives):
-        _choice(objective, OBJECTIVES, f"fitness.objectives[{i}]")
+        _choice(objective, G_OBJECTIVES, f"fitness.objectives[{i}]")
     _require(len(set(fit.objectives)) == len(fit.objectives), "fitness.objectives",
              "must not repeat an objective")
     _require(len(fit.weights) == len(fit.objectives), "fitness.weights",

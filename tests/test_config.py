@@ -8,19 +8,20 @@ import sys
 import pytest
 
 from evogan import config as cfg
+from evogan import validation
 from evogan.config import ConfigError
 
 
 def test_defaults_validate_and_round_trip():
-    config = cfg.load()
+    config = validation.load()
     assert config.evolution.mode == "memetic"
-    assert cfg.from_dict(cfg.to_dict(config)) == config
+    assert validation.from_dict(cfg.to_dict(config)) == config
 
 
 def test_yaml_and_overrides(tmp_path):
     path = tmp_path / "c.yaml"
     path.write_text("evolution:\n  population_size: 6\n  num_actors: 3\ntrain:\n  lr_g: 0.001\n")
-    config = cfg.load(path, ["train.lr_d=3e-4", "fitness.objectives=[quality]", "fitness.weights=[1]"])
+    config = validation.load(path, ["train.lr_d=3e-4", "fitness.objectives=[quality]", "fitness.weights=[1]"])
     assert config.evolution.population_size == 6
     assert config.train.lr_g == pytest.approx(1e-3)
     assert config.train.lr_d == pytest.approx(3e-4)
@@ -46,29 +47,29 @@ def test_yaml_and_overrides(tmp_path):
 ])
 def test_rejects_bad_values_naming_the_key(override, key):
     with pytest.raises(ConfigError) as info:
-        cfg.load(None, [override])
+        validation.load(None, [override])
     assert str(info.value).startswith(key)
     assert "\n" not in str(info.value)
 
 
 def test_missing_and_malformed_files(tmp_path):
     with pytest.raises(ConfigError, match="not found"):
-        cfg.load(tmp_path / "missing.yaml")
+        validation.load(tmp_path / "missing.yaml")
     bad = tmp_path / "bad.yaml"
     bad.write_text("train: [unclosed\n")
     with pytest.raises(ConfigError, match="invalid YAML"):
-        cfg.load(bad)
+        validation.load(bad)
     scalar = tmp_path / "scalar.yaml"
     scalar.write_text("3\n")
     with pytest.raises(ConfigError, match="mapping"):
-        cfg.load(scalar)
+        validation.load(scalar)
 
 
 def test_yaml_is_loaded_safely(tmp_path):
     evil = tmp_path / "evil.yaml"
     evil.write_text("seed: !!python/object/apply:os.system ['echo pwned']\n")
     with pytest.raises(ConfigError, match="invalid YAML"):
-        cfg.load(evil)
+        validation.load(evil)
 
 
 @pytest.mark.parametrize("args", [["evolution.population_size=0"], ["--config", "/nonexistent.yaml"],

@@ -26,16 +26,18 @@ def test_two_generations_on_two_actors_write_every_output(ray_local, tiny_overri
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
     assert [r["generation"] for r in rows] == [0, 1]
     assert rows[0]["metric"] == "fid_domain_64"
-    assert len(rows[0]["individuals"]) == 4
+    assert sorted(r["population"] for r in rows[0]["individuals"]) == ["d"] * 4 + ["g"] * 4
     assert {r["slot"] % 2 for r in rows[0]["individuals"]} == {0, 1}
-    for key in ("best_fid", "mean_fid", "best_real_score", "best_fake_score", "best_loss_g", "best_loss_d"):
+    assert rows[1]["lineage"] and rows[1]["elites"] == {"g": [rows[1]["elites"]["g"][0]], "d": [rows[1]["elites"]["d"][0]]}
+    for key in ("best_fid", "mean_fid", "best_fool_rate", "best_d_accuracy", "best_real_score", "best_fake_score",
+                "best_loss_g", "best_loss_d"):
         assert key in rows[-1]["population"]
     assert sorted(p.name for p in (run_dir / "samples").iterdir()) == ["gen_0000.png", "gen_0001.png"]
     assert {p.name for p in (run_dir / "plots").iterdir()} == {"scores.png", "losses.png", "quality.png"}
     assert any((run_dir / "tensorboard").iterdir())
     assert (run_dir / "config.yaml").is_file()
     latest = load_checkpoint(run_dir / "checkpoints" / "latest.pt", kind="population")
-    assert latest["generation"] == 1 and len(latest["population"]) == 4
+    assert latest["generation"] == 1 and {side: len(p) for side, p in latest["population"].items()} == {"g": 4, "d": 4}
     variant, modules, config = load_generator(run_dir)
     assert config.model.width == 8
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -45,12 +47,13 @@ def test_two_generations_on_two_actors_write_every_output(ray_local, tiny_overri
 
 def _population_tensors(run_dir: Path) -> dict:
     saved = load_checkpoint(run_dir / "checkpoints" / "latest.pt", kind="population")
-    return {(slot, m["uid"], name): t for slot, m in saved["population"].items() for name, t in m["modules"].items()}
+    return {(side, slot, m["uid"], name): t for side, by_slot in saved["population"].items()
+            for slot, m in by_slot.items() for name, t in m["modules"].items()}
 
 
 def _metric_rows(run_dir: Path) -> list:
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    return [[(r["uid"], r["fid"], r["loss_g"]) for r in row["individuals"]] for row in rows]
+    return [[(r["population"], r["uid"], r.get("fid"), r.get("d_accuracy")) for r in row["individuals"]] for row in rows]
 
 
 @pytest.mark.slow

@@ -7,7 +7,8 @@ replay. It gives no formula. The choices here (each configurable in BalancerConf
 
 State (12 numbers, ``STATE_FEATURES``), from D's evaluation of ``probe_samples`` fresh fakes
 and as many fixed held-out real images (never trained on):
-  real_score = mean D(x), fake_score = mean D(G(z)), d_accuracy (real > 0.5, fake < 0.5),
+  real_score = mean P(real | x), fake_score = mean P(real | G(z)) and the balanced d_accuracy,
+  loss-aware (evogan.models.evaluation: the same numbers as GA-GAN fitness and APFL),
   squash(loss_g), squash(loss_d) with squash(x) = x / (1 + |x|),
   the trend of fake_score and d_accuracy since the previous decision,
   G's output statistics: pixel mean, pixel std, and the mean per-pixel std across the batch
@@ -44,7 +45,7 @@ import torch
 
 from evogan.balancer.config import BalancerConfig
 from evogan.data import to_float
-from evogan.evolution.fitness import evaluate
+from evogan.models.evaluation import evaluate_pair
 
 STATE_FEATURES = ("real_score", "fake_score", "d_accuracy", "loss_g", "loss_d", "fake_score_trend",
                   "d_accuracy_trend", "g_mean", "g_std", "g_batch_std", "lr_g_ratio", "lr_d_ratio")
@@ -66,7 +67,7 @@ def is_discriminator_group(group: str) -> bool:
 @torch.no_grad()
 def probe(member, holdout: torch.Tensor, n: int, gen: torch.Generator) -> dict[str, float]:
     """D's evaluation of ``n`` fresh fakes and the first ``n`` held-out reals, plus G's output statistics."""
-    scores, images = evaluate(member, holdout[:n], n, gen, quality_fn=lambda _images: math.nan)
+    scores, images = evaluate_pair(member, holdout[:n], n, gen, quality_fn=lambda _images: math.nan)
     scores.pop("fid", None)
     fake = to_float(images)
     scores.update(g_mean=fake.mean().item(), g_std=fake.std().item(),

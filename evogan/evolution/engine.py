@@ -1,14 +1,17 @@
-"""The GA-GAN generation loop (seed 002, Fig. 4.2): breed -> train -> evaluate -> log -> checkpoint.
+"""The GA-GAN generation loop with two coevolving populations (seed 002, Fig. 4.2 and 4.1.3):
+breed both -> train (memetic) -> publish G samples -> judge -> select -> log -> checkpoint.
 
-The engine talks to the population through a *backend* (in-process shards for tests and
+The engine talks to the populations through a *backend* (in-process shards for tests and
 debugging, population actors on Ray for real runs) and never sees weights except when it
-writes a checkpoint. Selection runs here with DEAP over :class:`Handle` objects; children are
-placed on the shard where their first parent lives, so genomes cross the network only when a
-parent lives elsewhere.
+writes a checkpoint. Selection runs here with one DEAP toolbox per population over
+:class:`Handle` objects; children are placed on the shard where their first parent lives, so
+genomes cross the network only when a parent lives elsewhere. DEAP's ``HallOfFame`` keeps the
+best generator ever seen.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections import defaultdict
@@ -16,42 +19,53 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 import torch
+from deap import tools
 
 from evogan.config import Config
-from evogan.evolution.fitness import objective_values
-from evogan.evolution.shard import ChildPlan
+from evogan.evolution.coevolution import WORST, aggregate, objective_values, scoring_edges
+from evogan.evolution.lineage import crossover_success, lineage_record
+from evogan.evolution.shard import SIDES, ChildPlan
 from evogan.evolution.toolbox import Handle, assign_fitness, build_toolbox, select_survivors_and_parents
 from evogan.seeding import derive_seed, numpy_rng
 
 log = logging.getLogger(__name__)
+D_OBJECTIVES = ("d_accuracy",)
 
 
 class Backend(Protocol):
-    """Where the individuals live; slot ``s`` is on shard ``s % num_shards``."""
+    """Where the individuals live; slot ``s`` of either population is on shard ``s % num_shards``."""
 
     num_shards: int
 
-    def spawn(self, assignment: dict[int, list[tuple[int, int]]]) -> None: ...
-    def step(self, generation: int) -> list[dict[str, Any]]: ...
-    def breed(self, plans: dict[int, list[ChildPlan]], sources: dict[int, dict[int, list[int]]]) -> None: ...
+    def spawn(self, assignment: dict[int, dict[str, list[tuple[int, int]]]]) -> None: ...
+    def train(self, generation: int) -> dict[str, dict[int, dict[str, float]]]: ...
+    def evaluate(self, generation: int, matchups: dict[int, dict[int, list[int]]]
+                 ) -> tuple[list[dict], dict[int, dict], dict[int, float]]: ...
+    def breed(self, side: str, plans: dict[int, list[ChildPlan]], sources: dict[int, dict[int, list[int]]]) -> None: ...
     def samples(self, slot: int, uid: int, n: int, seed: int) -> torch.Tensor: ...
-    def state(self, slots: list[int] | None = None) -> dict[int, dict[str, Any]]: ...
-    def load(self, states: dict[int, dict[str, Any]]) -> None: ...
+    def state(self, side: str | None = None, slots: list[int] | None = None) -> dict[str, dict[int, dict]]: ...
+    def load(self, states: dict[str, dict[int, dict]]) -> None: ...
 
 
-SUMMARY_KEYS = ("fid", "d_accuracy", "real_score", "fake_score", "loss_g", "loss_d")
+SUMMARY_KEYS = ("fid", "fool_rate", "d_accuracy", "real_score", "fake_score", "loss_g", "loss_d")
 
 
-def summarize(results: list[dict[str, Any]]) -> dict[str, float]:
-    """Population statistics of one generation (best = lowest FID among valid individuals)."""
-    valid = [r for r in results if r["valid"]] or results
-    best = min(valid, key=lambda r: r["fid"] if np.isfinite(r["fid"]) else np.inf)
-    stats = {f"best_{k}": best[k] for k in SUMMARY_KEYS}
-    for key in SUMMARY_KEYS:
-        values = [r[key] for r in valid if np.isfinite(r[key])]
-        stats[f"mean_{key}"] = float(np.mean(values)) if values else float("nan")
-    stats["invalid"] = sum(not r["valid"] for r in results)
-    stats["best_uid"] = best["uid"]
+def summarize(results: list[dict[str, Any]]) -> dict[str, Any]:
+    """Statistics of one generation. The best G is the lowest FID among valid generators, the
+    best D the highest balanced accuracy; best_fid/fool_rate/fake_score/loss_g are the best G's,
+    best_d_accuracy/real_score/loss_d the best D's."""
+    stats: dict[str, Any] = {"invalid": sum(not r["valid"] for r in results)}
+    for side, key, pick in (("g", "fid", min), ("d", "d_accuracy", max)):
+        rows = [r for r in results if r["population"] == side]
+        valid = [r for r in rows if r["valid"] and np.isfinite(r[key])] or rows
+        best = pick(valid, key=lambda r: r[key] if np.isfinite(r[key]) else (np.inf if pick is min else -np.inf))
+        stats[f"best_{side}_uid"] = best["uid"]
+        for name in SUMMARY_KEYS:
+            if name in best:
+                stats[f"best_{name}"] = best[name]
+                values = [r[name] for r in valid if name in r and np.isfinite(r[name])]
+                stats[f"mean_{name}"] = float(np.mean(values)) if values else float("nan")
+    stats["best_uid"] = stats["best_g_uid"]
     return stats
 
 
@@ -61,93 +75,147 @@ class Engine:
     def __init__(self, config: Config, backend: Backend, on_generation: Callable[[dict, "Engine"], None] | None = None):
         self.config = config
         self.backend = backend
-        self.toolbox = build_toolbox(config.evolution, config.fitness)
+        self.toolboxes = {side: build_toolbox(config.evolution, config.fitness, side) for side in SIDES}
         self.on_generation = on_generation
-        self.handles: list[Handle] = []
+        self.handles: dict[str, list[Handle]] = {"g": [], "d": []}
+        self.hall_of_fame = tools.HallOfFame(1)
         self.next_uid = 0
         self.generation = -1  # last completed generation
+        self._lineage: list[dict[str, Any]] = []
+        self._elites: dict[str, list[int]] = {}
+
+    @property
+    def sizes(self) -> dict[str, int]:
+        return {"g": self.config.evolution.population_size, "d": self.config.evolution.d_size}
 
     # ---------------------------------------------------------------- set-up / resume
     def shard_of(self, slot: int) -> int:
         return slot % self.backend.num_shards
 
     def initialize(self) -> None:
-        """Spawn ``population_size`` fresh individuals, uid = slot."""
-        size = self.config.evolution.population_size
-        assignment: dict[int, list[tuple[int, int]]] = defaultdict(list)
-        for slot in range(size):
-            assignment[self.shard_of(slot)].append((slot, slot))
+        """Spawn both populations; uids are unique across them (G's first)."""
+        assignment: dict[int, dict[str, list[tuple[int, int]]]] = defaultdict(lambda: {"g": [], "d": []})
+        for side in SIDES:
+            self.handles[side] = []
+            for slot in range(self.sizes[side]):
+                assignment[self.shard_of(slot)][side].append((slot, self.next_uid))
+                self.handles[side].append(Handle(uid=self.next_uid, slot=slot))
+                self.next_uid += 1
         self.backend.spawn(dict(assignment))
-        self.handles = [Handle(uid=slot, slot=slot) for slot in range(size)]
-        self.next_uid = size
 
     def restore(self, saved: dict[str, Any]) -> None:
         """Continue from a population checkpoint written by :meth:`checkpoint_payload`."""
-        self.backend.load({int(k): v for k, v in saved["population"].items()})
-        self.handles = [Handle(**h) for h in saved["handles"]]
-        for handle in self.handles:
-            handle.objectives = tuple(handle.objectives)
-            assign_fitness(self.toolbox, handle)
-        self.next_uid = saved["next_uid"]
-        self.generation = saved["generation"]
+        self.backend.load({side: {int(k): v for k, v in states.items()} for side, states in saved["population"].items()})
+        for side in SIDES:
+            self.handles[side] = [self._handle(side, h) for h in saved["handles"][side]]
+        self.hall_of_fame.clear()
+        self.hall_of_fame.update([self._handle("g", h) for h in saved["hall_of_fame"]])
+        self.next_uid, self.generation = saved["next_uid"], saved["generation"]
+
+    def _handle(self, side: str, saved: dict[str, Any]) -> Handle:
+        handle = Handle(uid=saved["uid"], slot=saved["slot"], objectives=tuple(saved["objectives"]),
+                        valid=saved["valid"], hp=saved["hp"])
+        assign_fitness(self.toolboxes[side], handle)
+        return handle
+
+    def light_state(self) -> dict[str, Any]:
+        """Everything but the weights: handles, hall of fame, uid counter (plain, ``weights_only``-safe)."""
+        def plain(h: Handle) -> dict[str, Any]:
+            return {"uid": h.uid, "slot": h.slot, "objectives": list(h.objectives), "valid": h.valid, "hp": h.hp}
+
+        return {"kind": "population", "generation": self.generation, "next_uid": self.next_uid,
+                "handles": {side: [plain(h) for h in hs] for side, hs in self.handles.items()},
+                "hall_of_fame": [plain(h) for h in self.hall_of_fame]}
 
     def checkpoint_payload(self) -> dict[str, Any]:
-        handles = [{"uid": h.uid, "slot": h.slot, "objectives": list(h.objectives), "valid": h.valid,
-                    "hp": h.hp} for h in self.handles]
-        return {"kind": "population", "generation": self.generation, "next_uid": self.next_uid,
-                "handles": handles, "population": self.backend.state()}
+        return {**self.light_state(), "population": self.backend.state()}
 
     # ---------------------------------------------------------------- the loop
     def run(self) -> None:
         for generation in range(self.generation + 1, self.config.evolution.generations):
-            started = time.perf_counter()
-            if generation > 0:
-                self.breed(generation)
-            results = self.backend.step(generation)
-            self.record(generation, results)
+            timings, started = {}, time.perf_counter()
+            parents = {side: {h.uid: h for h in hs} for side, hs in self.handles.items()}
+            self._lineage = self.breed(generation) if generation > 0 else []
+            timings["breed"] = time.perf_counter() - started
+            mark = time.perf_counter()
+            train_stats = self.backend.train(generation)
+            timings["train"] = time.perf_counter() - mark
+            mark = time.perf_counter()
+            results = self.evaluate(generation, train_stats)
+            timings["score"] = time.perf_counter() - mark
             self.generation = generation
-            summary = {"generation": generation, "seconds": time.perf_counter() - started,
-                       "population": summarize(results), "individuals": results}
+            summary = {"generation": generation, "seconds": time.perf_counter() - started, "timings": timings,
+                       "population": summarize(results), "individuals": results, "lineage": self._lineage,
+                       "elites": self._elites, "crossover": crossover_success(self._lineage, parents, self.handles),
+                       "hall_of_fame": [{"uid": h.uid, "objectives": list(h.objectives)} for h in self.hall_of_fame]}
             if self.on_generation is not None:
                 self.on_generation(summary, self)
 
-    def record(self, generation: int, results: list[dict[str, Any]]) -> None:
-        """Turn shard results into handles with DEAP fitness."""
-        self.handles = []
-        for result in sorted(results, key=lambda r: r["slot"]):
-            objectives = objective_values(result, self.config.fitness.objectives)
-            result["objectives"] = list(objectives)
-            handle = Handle(uid=result["uid"], slot=result["slot"], objectives=objectives,
-                            valid=result["valid"], hp=result["hp"])
-            assign_fitness(self.toolbox, handle)
-            self.handles.append(handle)
+    def evaluate(self, generation: int, train_stats: dict[str, dict[int, dict[str, float]]]) -> list[dict[str, Any]]:
+        """Score both populations against each other and turn the scores into handles."""
+        evo = self.config.evolution
+        g_by_slot = {h.slot: h.uid for h in self.handles["g"]}
+        d_by_slot = {h.slot: h.uid for h in self.handles["d"]}
+        edges = scoring_edges(len(g_by_slot), len(d_by_slot), evo.opponents, evo.neighbourhood,
+                              numpy_rng(self.config.seed, generation, "opponents"))
+        matchups: dict[int, dict[int, list[int]]] = defaultdict(lambda: defaultdict(list))
+        for g_slot, d_slot in edges:
+            matchups[self.shard_of(d_slot)][d_by_slot[d_slot]].append(g_by_slot[g_slot])
+        edge_rows, judges, fids = self.backend.evaluate(generation, {s: dict(m) for s, m in matchups.items()})
+        g_scores, d_scores = aggregate(edge_rows, judges, fids)
+        results = []
+        for side, scores, objectives in (("g", g_scores, tuple(self.config.fitness.objectives)),
+                                         ("d", d_scores, D_OBJECTIVES)):
+            self.handles[side] = [self._scored(side, h, scores[h.uid], train_stats[side].get(h.uid, {}), objectives,
+                                               results) for h in sorted(self.handles[side], key=lambda h: h.slot)]
+        self.hall_of_fame.update([copy.copy(h) for h in self.handles["g"] if h.valid])
+        return results
 
-    def breed(self, generation: int) -> None:
-        """Select elites and parents from the last evaluation and make children in place."""
-        evo, seed = self.config.evolution, self.config.seed
-        kept, pairs = select_survivors_and_parents(self.toolbox, self.handles, evo.elites,
-                                                   derive_seed(seed, generation, "select"))
-        rng = numpy_rng(seed, generation, "plan")
-        free = [h.slot for h in self.handles if h.slot not in {k.slot for k in kept}]
-        children = []
-        for first, second in pairs:
-            crossover = evo.crossover != "none" and rng.random() < evo.crossover_prob
-            children.append((first, second if crossover else None))
-        plans = self._place(children, free, generation)
-        sources = self._remote_sources(plans)
-        self.backend.breed(plans, sources)
-        by_slot = {p.slot: p for ps in plans.values() for p in ps}
-        self.handles = [Handle(uid=by_slot[h.slot].uid, slot=h.slot) if h.slot in by_slot else h
-                        for h in self.handles]
+    def _scored(self, side: str, handle: Handle, scores: dict[str, Any], train: dict[str, float],
+                objectives: tuple[str, ...], results: list[dict[str, Any]]) -> Handle:
+        values = objective_values(scores, objectives)
+        valid = all(np.isfinite(v) for v in train.values()) and values[0] != WORST
+        if not valid:
+            log.warning("generation %d: %s individual %d has non-finite losses or scores", self.generation + 1,
+                        side, handle.uid)
+        new = Handle(uid=handle.uid, slot=handle.slot, objectives=values, valid=valid, hp=handle.hp)
+        assign_fitness(self.toolboxes[side], new)
+        results.append({"population": side, "slot": handle.slot, "uid": handle.uid, "valid": valid,
+                        "objectives": list(values), "hp": handle.hp, **scores,
+                        **{f"train_{k}": v for k, v in train.items()}})
+        return new
 
-    def _place(self, children: list[tuple[Handle, Handle | None]], free: list[int],
+    # ---------------------------------------------------------------- breeding
+    def breed(self, generation: int) -> list[dict[str, Any]]:
+        """Elites and children of both populations; returns the lineage records of the children."""
+        lineage, self._elites = [], {}
+        for side in SIDES:
+            kept, pairs = select_survivors_and_parents(self.toolboxes[side], self.handles[side],
+                                                       self.config.evolution.elites,
+                                                       derive_seed(self.config.seed, generation, "select", side))
+            self._elites[side] = [h.uid for h in kept]
+            rng = numpy_rng(self.config.seed, generation, "plan", side)
+            evo = self.config.evolution
+            children = [(a, b if evo.crossover != "none" and rng.random() < evo.crossover_prob and b.uid != a.uid
+                         else None) for a, b in pairs]
+            kept_slots = {k.slot for k in kept}
+            plans = self._place(side, children, [h.slot for h in self.handles[side] if h.slot not in kept_slots],
+                                generation)
+            self.backend.breed(side, plans, self._remote_sources(side, plans))
+            by_slot = {p.slot: p for ps in plans.values() for p in ps}
+            hp_of = {h.uid: h.hp for h in self.handles[side]}
+            self.handles[side] = [Handle(uid=by_slot[h.slot].uid, slot=h.slot, hp=hp_of[by_slot[h.slot].parent_a])
+                                  if h.slot in by_slot else h for h in self.handles[side]]
+            lineage += [lineage_record(side, plan, evo) for plan in sorted(by_slot.values(), key=lambda p: p.slot)]
+        return lineage
+
+    def _place(self, side: str, children: list[tuple[Handle, Handle | None]], free: list[int],
                generation: int) -> dict[int, list[ChildPlan]]:
         """Give each child a free slot, preferring the shard of its first parent."""
         open_slots: dict[int, list[int]] = defaultdict(list)
-        for slot in free:
+        for slot in sorted(free):
             open_slots[self.shard_of(slot)].append(slot)
-        placed: list[tuple[int, Handle, Handle | None]] = []
-        waiting = []
+        placed, waiting = [], []
         for first, second in children:
             shard = self.shard_of(first.slot)
             if open_slots[shard]:
@@ -158,16 +226,15 @@ class Engine:
         placed += [(slot, first, second) for slot, (first, second) in zip(leftovers, waiting)]
         plans: dict[int, list[ChildPlan]] = defaultdict(list)
         for slot, first, second in sorted(placed, key=lambda p: p[0]):
-            uid = self.next_uid
-            self.next_uid += 1
+            uid, self.next_uid = self.next_uid, self.next_uid + 1
             plans[self.shard_of(slot)].append(ChildPlan(
                 slot=slot, uid=uid, parent_a=first.uid, parent_b=second.uid if second else None,
                 seed=derive_seed(self.config.seed, generation, "breed", uid)))
         return dict(plans)
 
-    def _remote_sources(self, plans: dict[int, list[ChildPlan]]) -> dict[int, dict[int, list[int]]]:
+    def _remote_sources(self, side: str, plans: dict[int, list[ChildPlan]]) -> dict[int, dict[int, list[int]]]:
         """For each target shard: {source shard: parent uids it must export}."""
-        shard_of_uid = {h.uid: self.shard_of(h.slot) for h in self.handles}
+        shard_of_uid = {h.uid: self.shard_of(h.slot) for h in self.handles[side]}
         sources: dict[int, dict[int, list[int]]] = {}
         for target, shard_plans in plans.items():
             needed: dict[int, set[int]] = defaultdict(set)

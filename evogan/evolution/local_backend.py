@@ -1,4 +1,4 @@
-"""In-process backend: the population's shards as plain objects (tests, debugging, Tune)."""
+"""In-process backend: the populations' shards as plain objects (tests, debugging)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,21 @@ from evogan.config import Config
 from evogan.evolution.shard import ChildPlan, PopulationShard, QualityFn
 
 
+def merge_by_side(parts: list[dict[str, dict]]) -> dict[str, dict]:
+    """[{side: {key: value}}, ...] -> {side: {key: value}} over all shards."""
+    merged: dict[str, dict] = {"g": {}, "d": {}}
+    for part in parts:
+        for side, values in part.items():
+            merged[side].update(values)
+    return merged
+
+
+def split_by_shard(states: dict[str, dict[int, Any]], num_shards: int) -> list[dict[str, dict[int, Any]]]:
+    """Inverse of :func:`merge_by_side` for slot-keyed states (slot s lives on shard s % num_shards)."""
+    return [{side: {slot: v for slot, v in by_slot.items() if slot % num_shards == index}
+             for side, by_slot in states.items()} for index in range(num_shards)]
+
+
 class LocalBackend:
     """Same contract as the Ray backend, without Ray: ``num_shards`` shards in this process."""
 
@@ -18,26 +33,39 @@ class LocalBackend:
         self.num_shards = num_shards or config.evolution.num_actors
         self.shards = [PopulationShard(config, train_images, holdout, quality_fn) for _ in range(self.num_shards)]
 
-    def spawn(self, assignment: dict[int, list[tuple[int, int]]]) -> None:
+    def spawn(self, assignment: dict[int, dict[str, list[tuple[int, int]]]]) -> None:
         for shard, slots in assignment.items():
             self.shards[shard].spawn(slots)
 
-    def step(self, generation: int) -> list[dict[str, Any]]:
-        return [row for shard in self.shards for row in shard.step(generation)]
+    def train(self, generation: int) -> dict[str, dict[int, dict[str, float]]]:
+        return merge_by_side([shard.train(generation) for shard in self.shards])
 
-    def breed(self, plans: dict[int, list[ChildPlan]], sources: dict[int, dict[int, list[int]]]) -> None:
+    def evaluate(self, generation: int, matchups: dict[int, dict[int, list[int]]]):
+        samples, fids = {}, {}
+        for shard in self.shards:
+            shard_samples, shard_fids = shard.publish(generation)
+            samples.update(shard_samples)
+            fids.update(shard_fids)
+        edges, judges = [], {}
+        for index, by_d in sorted(matchups.items()):
+            shard_edges, shard_judges = self.shards[index].judge(by_d, samples)
+            edges += shard_edges
+            judges.update(shard_judges)
+        return edges, judges, fids
+
+    def breed(self, side: str, plans: dict[int, list[ChildPlan]], sources: dict[int, dict[int, list[int]]]) -> None:
         exported = {target: {uid: parent for src, uids in by_source.items()
-                             for uid, parent in self.shards[src].export(uids).items()}
+                             for uid, parent in self.shards[src].export(side, uids).items()}
                     for target, by_source in sources.items()}  # every export before any overwrite
         for target, shard_plans in plans.items():
-            self.shards[target].breed(shard_plans, exported.get(target, {}))
+            self.shards[target].breed(side, shard_plans, exported.get(target, {}))
 
     def samples(self, slot: int, uid: int, n: int, seed: int) -> torch.Tensor:
         return self.shards[slot % self.num_shards].samples(uid, n, seed)
 
-    def state(self, slots: list[int] | None = None) -> dict[int, dict[str, Any]]:
-        return {slot: s for shard in self.shards for slot, s in shard.state(slots).items()}
+    def state(self, side: str | None = None, slots: list[int] | None = None) -> dict[str, dict[int, dict[str, Any]]]:
+        return merge_by_side([shard.state(side, slots) for shard in self.shards])
 
-    def load(self, states: dict[int, dict[str, Any]]) -> None:
-        for index, shard in enumerate(self.shards):
-            shard.load({slot: s for slot, s in states.items() if slot % self.num_shards == index})
+    def load(self, states: dict[str, dict[int, dict[str, Any]]]) -> None:
+        for shard, part in zip(self.shards, split_by_shard(states, self.num_shards)):
+            shard.load(part)

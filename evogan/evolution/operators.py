@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from evogan.evolution.genome import Genome
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.hyperparameters import Hyperparameters
 
 
 def _layers(genome: Genome, chosen: np.ndarray):
@@ -48,26 +48,37 @@ def layer_std(genome: Genome) -> np.ndarray:
                      for i in range(genome.layout.num_layers)])
 
 
-def mut_gaussian_layer_scaled(individual: Genome, rng: np.random.Generator, sigma: float) -> tuple[Genome]:
-    """x += sigma * std(layer) * N(0, 1) on trainable layers; buffers stay untouched."""
+def mut_gaussian_layer_scaled(individual: Genome, rng: np.random.Generator, sigma: float,
+                              floor: float = 0.0) -> tuple[Genome]:
+    """x += sigma * max(std(layer), floor) * N(0, 1) on trainable layers; buffers stay untouched.
+
+    The floor lets scalars and constant-initialised tensors (std 0: attention gates, fusion
+    weights, BatchNorm biases) mutate too.
+    """
     if sigma <= 0:
         return (individual,)
     for part in _layers(individual, individual.layout.mutable):
         values = individual[part]
-        scale = sigma * float(np.asarray(values).std())
+        scale = sigma * max(float(np.asarray(values).std()), floor)
         noise = rng.standard_normal(values.size, dtype=np.float32)
         noise *= scale
         values += noise
     return (individual,)
 
 
-def mutate_hyperparameters(hp: Hyperparameters, rng: np.random.Generator, tau: float,
-                           loss_prob: float, losses: tuple[str, ...]) -> Hyperparameters:
-    """Log-normal learning rates (lr *= exp(tau * N(0, 1))) and, with ``loss_prob``, another loss."""
-    lr_g = hp.lr_g * math.exp(tau * rng.standard_normal())
-    lr_d = hp.lr_d * math.exp(tau * rng.standard_normal())
+def perturb_learning_rate(lr: float, rng: np.random.Generator, tau: float, bounds: tuple[float, float]) -> float:
+    """Log-normal step lr * exp(tau * N(0, 1)), clipped to ``bounds``."""
+    return float(min(max(lr * math.exp(tau * rng.standard_normal()), bounds[0]), bounds[1]))
+
+
+def mutate_hyperparameters(hp: Hyperparameters, rng: np.random.Generator, side: str, tau: float,
+                           bounds: tuple[float, float], loss_prob: float, losses: tuple[str, ...]) -> Hyperparameters:
+    """Mutate what one population owns: a G its lr_g; a D its lr_d and, with ``loss_prob``, its loss."""
+    if side == "g":
+        return hp.replace(lr_g=perturb_learning_rate(hp.lr_g, rng, tau, bounds))
     loss = hp.loss
     others = [name for name in losses if name != hp.loss]
+    lr_d = perturb_learning_rate(hp.lr_d, rng, tau, bounds)
     if others and rng.random() < loss_prob:
         loss = others[int(rng.integers(len(others)))]
-    return hp.replace(lr_g=lr_g, lr_d=lr_d, loss=loss)
+    return hp.replace(lr_d=lr_d, loss=loss)

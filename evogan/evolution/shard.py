@@ -1,7 +1,9 @@
-"""A shard of the population: the individuals one population actor holds. No Ray here.
+"""A shard of both populations: the generators and discriminators one population actor holds.
 
-A shard trains its members (memetic mode), scores them, exports genomes that other shards
-need as parents, and breeds children into its own slots with the run's DEAP toolbox.
+No Ray here. Each generation a shard (1) trains its G's against its own D's (memetic mode),
+(2) publishes its G's uint8 samples and their FIDs, (3) judges the G samples it is sent with
+its D's, and (4) breeds children into its own slots with the population's DEAP toolbox.
+Weights never leave the shard except as a parent genome another shard breeds from.
 """
 
 from __future__ import annotations
@@ -13,19 +15,29 @@ from typing import Any, Callable, Optional
 
 import torch
 
-from evogan.config import Config, from_dict
-from evogan.evolution.fitness import evaluate
+from evogan.config import Config
+from evogan.data import to_uint8
+from evogan.evolution.coevolution import training_rounds
 from evogan.evolution.genome import Genome, flatten, load_genome
+from evogan.evolution.operators import perturb_learning_rate
 from evogan.evolution.toolbox import build_toolbox
+from evogan.hyperparameters import Hyperparameters
+from evogan.losses import discriminator_loss, generator_loss, judged_real, probability_real
 from evogan.models import build_variant
-from evogan.models.sampling import sample_images
+from evogan.models.evaluation import discriminator_outputs
+from evogan.models.sampling import batch_stat_mode, sample_images
 from evogan.seeding import derive_seed, numpy_rng
-from evogan.training.hyperparameters import Hyperparameters
-from evogan.training.member import Member, all_finite, seeded_generator
+from evogan.training.individual import (Individual, joined, make_optimizers, pair_hyperparameters, pair_member,
+                                        split_modules)
+from evogan.training.member import seeded_generator
+from evogan.training.schedule import lr_factor, scheduled
+from evogan.validation import from_dict
 
 log = logging.getLogger(__name__)
 
-QualityFn = Callable[[torch.Tensor], float]
+QualityFn = Callable[[dict[int, torch.Tensor]], dict[int, float]]
+"""{G uid: uint8 samples} -> {G uid: FID}: one call to the FID service per shard."""
+SIDES = ("g", "d")
 
 
 @dataclass(frozen=True)
@@ -55,7 +67,7 @@ def resolve_device(config: Config, has_gpu: bool) -> torch.device:
 
 
 class PopulationShard:
-    """Members in fixed slots; ``quality_fn`` maps uint8 samples to an FID (the FID actor)."""
+    """Generators and discriminators in fixed slots (``members[side][slot]``)."""
 
     def __init__(self, config: dict | Config, train_images: torch.Tensor, holdout: torch.Tensor,
                  quality_fn: QualityFn, device: str | torch.device = "cpu"):
@@ -63,63 +75,137 @@ class PopulationShard:
         torch.set_num_threads(self.config.ray.torch_threads)
         self.device = torch.device(device)
         self.images = train_images.to(self.device)
-        self.holdout = holdout.to(self.device)
+        self.holdout = holdout
         self.quality_fn = quality_fn
         self.variant = build_variant(self.config.model, tuple(train_images.shape[1:]))
-        self.toolbox = build_toolbox(self.config.evolution, self.config.fitness)
-        self.members: dict[int, Member] = {}  # slot -> member
+        self.toolboxes = {side: build_toolbox(self.config.evolution, self.config.fitness, side) for side in SIDES}
+        self.members: dict[str, dict[int, Individual]] = {"g": {}, "d": {}}
+        self._partners = split_modules(self.variant, self.variant.build())  # structure only
 
     # ---------------------------------------------------------------- population
-    def spawn(self, slots_and_uids: list[tuple[int, int]]) -> None:
-        """Fresh individuals with the configured initial hyperparameters."""
-        hp = Hyperparameters.from_train(self.config.train)
-        for slot, uid in slots_and_uids:
-            seed = derive_seed(self.config.seed, "init", uid)
-            self.members[slot] = Member.create(uid, self.variant, hp, seed, self.device)
+    def spawn(self, assignment: dict[str, list[tuple[int, int]]]) -> None:
+        """Fresh individuals: (slot, uid) pairs per side."""
+        for side, slots in assignment.items():
+            for slot, uid in slots:
+                self.members[side][slot] = self._fresh(side, uid)
 
-    def uids(self) -> dict[int, int]:
-        return {slot: m.uid for slot, m in self.members.items()}
+    def _fresh(self, side: str, uid: int) -> Individual:
+        """``evolution.init`` shared: the run's one initialisation + an init_sigma perturbation;
+        independent: an initialisation of its own. Learning rates drawn with init_lr_tau."""
+        cfg, evo = self.config, self.config.evolution
+        shared = evo.init == "shared"
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(derive_seed(cfg.seed, "init") if shared else derive_seed(cfg.seed, "init", side, uid))
+            modules = split_modules(self.variant, self.variant.build())[side].to(self.device)
+        if shared and evo.init_sigma > 0:
+            genome = flatten(modules)
+            self.toolboxes[side].mutate(genome, rng=numpy_rng(cfg.seed, "init-perturb", side, uid), sigma=evo.init_sigma)
+            load_genome(modules, genome)
+        hp = Hyperparameters.from_train(cfg.train)
+        if evo.init_lr_tau > 0:
+            rng, key = numpy_rng(cfg.seed, "init-lr", side, uid), "lr_g" if side == "g" else "lr_d"
+            hp = hp.replace(**{key: perturb_learning_rate(getattr(hp, key), rng, evo.init_lr_tau, tuple(evo.lr_bounds))})
+        individual = Individual(uid, side, modules, hp, state=self.variant.initial_state() if side == "g" else {})
+        make_optimizers(self.variant, individual, self._partners["d" if side == "g" else "g"])
+        return individual
 
-    def _member(self, uid: int) -> Member:
-        for member in self.members.values():
+    def uids(self) -> dict[str, dict[int, int]]:
+        return {side: {slot: m.uid for slot, m in members.items()} for side, members in self.members.items()}
+
+    def _find(self, side: str, uid: int) -> Individual:
+        for member in self.members[side].values():
             if member.uid == uid:
                 return member
-        raise KeyError(f"individual {uid} is not on this shard")
+        raise KeyError(f"{side} individual {uid} is not on this shard")
 
     # ---------------------------------------------------------------- one generation
-    def step(self, generation: int) -> list[dict[str, Any]]:
-        """Memetic training (if enabled) then fitness of every member; scalars only."""
+    def train(self, generation: int) -> dict[str, dict[int, dict[str, float]]]:
+        """Memetic steps: each local G against local D's in rotating rounds (see
+        :func:`training_rounds`); each pair step updates D on (real, G's fakes), then G against D.
+
+        Why local pairs: weights never travel, so training opponents are the D's on this actor;
+        scoring (:meth:`judge`) meets D's and G's of every actor through their samples.
+        Returns mean training scalars per side and uid ({} in ga mode).
+        """
         cfg = self.config
         steps = cfg.train.steps_per_generation if cfg.evolution.mode == "memetic" else 0
-        results = []
-        for slot, member in sorted(self.members.items()):
-            train_stats = {}
-            if steps:
-                gen = seeded_generator(derive_seed(cfg.seed, generation, member.uid, "train"))
-                train_stats = member.train(steps, self.images, cfg.train.batch_size, gen)
-            eval_gen = seeded_generator(derive_seed(cfg.seed, generation, "eval"))
-            scores, _ = evaluate(member, self.holdout, cfg.fitness.eval_samples, eval_gen, self.quality_fn)
-            valid = all_finite(train_stats) and all(math.isfinite(v) for v in scores.values())
-            if not valid:
-                log.warning("generation %d: individual %d has non-finite losses or samples", generation, member.uid)
-            results.append({"slot": slot, "uid": member.uid, "hp": member.hp.to_dict(), "valid": valid,
-                            **scores, **{f"train_{k}": v for k, v in train_stats.items()}})
-        return results
+        g_slots, d_slots = sorted(self.members["g"]), sorted(self.members["d"])
+        if not steps or not g_slots or not d_slots:
+            return {"g": {}, "d": {}}
+        rounds = max(1, min(cfg.evolution.opponents, len(d_slots), steps))
+        factor = lr_factor(cfg.train, generation, cfg.evolution.generations)
+        sums: dict[tuple[str, int], list[dict[str, float]]] = {}
+        for r, pairs in enumerate(training_rounds(g_slots, d_slots, generation, rounds)):
+            n_steps = steps // rounds + (1 if r < steps % rounds else 0)
+            for g_slot, d_slot in pairs:
+                g, d = self.members["g"][g_slot], self.members["d"][d_slot]
+                member = pair_member(self.variant, g, d, scheduled(pair_hyperparameters(g, d), factor))
+                gen = seeded_generator(derive_seed(cfg.seed, generation, "train", g.uid, d.uid, r))
+                stats = member.train(n_steps, self.images, cfg.train.batch_size, gen)
+                sums.setdefault(("g", g.uid), []).append(stats)
+                sums.setdefault(("d", d.uid), []).append(stats)
+        out: dict[str, dict[int, dict[str, float]]] = {"g": {}, "d": {}}
+        for (side, uid), rows in sums.items():
+            out[side][uid] = {k: sum(r[k] for r in rows) / len(rows) for k in rows[0]}
+        return out
+
+    def publish(self, generation: int) -> tuple[dict[int, torch.Tensor], dict[int, float]]:
+        """Every local G's uint8 samples (the same latents for all: common random numbers) and
+        their FIDs from one call to the FID service. Non-finite samples give FID NaN."""
+        n, seed = self.config.fitness.eval_samples, derive_seed(self.config.seed, generation, "eval")
+        samples, finite = {}, {}
+        for member in self.members["g"].values():
+            images, ok = self._samples(member, n, seed)
+            samples[member.uid], finite[member.uid] = images, ok
+        fids = self.quality_fn({uid: s for uid, s in samples.items() if finite[uid]}) if any(finite.values()) else {}
+        return samples, {uid: float(fids.get(uid, math.nan)) for uid in samples}
+
+    @torch.inference_mode()
+    def _samples(self, member: Individual, n: int, seed: int) -> tuple[torch.Tensor, bool]:
+        """(uint8 samples, whether every generated value was finite)."""
+        z = self.variant.sample_latent(n, seeded_generator(seed), self.device)
+        with batch_stat_mode(member.modules):
+            fake = self.variant.generate(member.modules, z)
+        return to_uint8(torch.nan_to_num(fake)).cpu(), bool(torch.isfinite(fake).all())
+
+    def judge(self, matchups: dict[int, list[int]], samples: dict[int, torch.Tensor]
+              ) -> tuple[list[dict[str, Any]], dict[int, dict[str, float]]]:
+        """Score each local D (uid -> opposing G uids) on held-out real images and on the
+        opposing G's ``samples``; loss-aware (each D under its own loss)."""
+        edges, judges = [], {}
+        for d_uid, g_uids in sorted(matchups.items()):
+            member = self._find("d", d_uid)
+            loss, modules = member.hp.loss, self._judge_modules(member)
+            real_out = discriminator_outputs(self.variant, modules, self.holdout)
+            judges[d_uid] = {"true_positive": judged_real(loss, real_out).float().mean().item(),
+                             "real_score": probability_real(loss, real_out).mean().item()}
+            for g_uid in g_uids:
+                fake_out = discriminator_outputs(self.variant, modules, samples[g_uid])
+                edges.append({"g": g_uid, "d": d_uid,
+                              "fooled": judged_real(loss, fake_out).float().mean().item(),
+                              "fake_score": probability_real(loss, fake_out).mean().item(),
+                              "loss_g": generator_loss(loss, fake_out).item(),
+                              "loss_d": discriminator_loss(loss, real_out, fake_out).item()})
+        return edges, judges
+
+    def _judge_modules(self, member: Individual):
+        """D's modules completed with structure-only G modules (what ``discriminate`` expects)."""
+        return joined(self._partners["g"], member.modules)
 
     def samples(self, uid: int, n: int, seed: int) -> torch.Tensor:
-        member = self._member(uid)
-        return sample_images(self.variant, member.modules, n, seeded_generator(seed))
+        """``n`` samples of the local generator ``uid`` (sample grids, reports)."""
+        return sample_images(self.variant, self._find("g", uid).modules, n, seeded_generator(seed))
 
     # ---------------------------------------------------------------- breeding
-    def export(self, uids: list[int]) -> dict[int, Parent]:
+    def export(self, side: str, uids: list[int]) -> dict[int, Parent]:
         """Genomes (flat float32) of the named members, for breeding elsewhere."""
-        return {uid: self._parent(self._member(uid)) for uid in uids}
+        return {uid: self._parent(self._find(side, uid)) for uid in uids}
 
     @staticmethod
-    def _parent(member: Member) -> Parent:
+    def _parent(member: Individual) -> Parent:
         return Parent(flatten(member.modules), member.hp.to_dict(), dict(member.state))
 
-    def breed(self, plans: list[ChildPlan], remote: dict[int, Parent]) -> None:
+    def breed(self, side: str, plans: list[ChildPlan], remote: dict[int, Parent]) -> None:
         """Make every planned child from local or ``remote`` parents; elites are not touched.
 
         All parents are copied out before any slot is overwritten, because a parent may live
@@ -128,33 +214,43 @@ class PopulationShard:
         needed = {p.parent_a for p in plans} | {p.parent_b for p in plans if p.parent_b is not None}
         parents = dict(remote)
         for uid in needed - parents.keys():
-            parents[uid] = self._parent(self._member(uid))
-        children = [(plan, self._make_child(plan, parents)) for plan in plans]
+            parents[uid] = self._parent(self._find(side, uid))
+        children = [(plan, self._make_child(side, plan, parents)) for plan in plans]
+        partner = self._partners["d" if side == "g" else "g"]
         for plan, (genome, hp, state) in children:
-            member = self.members[plan.slot]
+            member = self.members[side][plan.slot]
             load_genome(member.modules, genome)
-            member.uid = plan.uid
-            member.hp = Hyperparameters.from_dict(hp)
-            member.state = state
-            member.reset_optimizers()
+            member.uid, member.hp, member.state = plan.uid, Hyperparameters.from_dict(hp), state
+            make_optimizers(self.variant, member, partner)
 
-    def _make_child(self, plan: ChildPlan, parents: dict[int, Parent]):
-        rng = numpy_rng(plan.seed)
+    def _make_child(self, side: str, plan: ChildPlan, parents: dict[int, Parent]):
+        toolbox, rng = self.toolboxes[side], numpy_rng(plan.seed)
         first = parents[plan.parent_a]
         child = first.genome.copy()
         if plan.parent_b is not None:
             other = parents[plan.parent_b].genome.copy()
-            child, _ = self.toolbox.mate(child, other, rng=rng)
-        (child,) = self.toolbox.mutate(child, rng=rng)
-        hp = self.toolbox.mutate_hparams(Hyperparameters.from_dict(first.hp), rng=rng)
+            child, _ = toolbox.mate(child, other, rng=rng)
+        (child,) = toolbox.mutate(child, rng=rng)
+        hp = toolbox.mutate_hparams(Hyperparameters.from_dict(first.hp), rng=rng)
         return child, hp.to_dict(), dict(first.state)
 
     # ---------------------------------------------------------------- checkpoints
-    def state(self, slots: list[int] | None = None) -> dict[int, dict[str, Any]]:
-        """Checkpoint state of the members in ``slots`` (all when None)."""
-        return {slot: member.checkpoint_state() for slot, member in self.members.items()
-                if slots is None or slot in slots}
+    def state(self, side: str | None = None, slots: list[int] | None = None) -> dict[str, dict[int, dict[str, Any]]]:
+        """Checkpoint states per side and slot (all when ``side``/``slots`` are None)."""
+        return {s: {slot: m.checkpoint_state() for slot, m in members.items() if slots is None or slot in slots}
+                for s, members in self.members.items() if side is None or s == side}
 
-    def load(self, states: dict[int, dict[str, Any]]) -> None:
-        self.members = {int(slot): Member.from_checkpoint(saved, self.variant, self.device)
-                        for slot, saved in states.items()}
+    def load(self, states: dict[str, dict[int, dict[str, Any]]]) -> None:
+        """Rebuild members from :meth:`state` output (weights, optimiser states, variant state)."""
+        for side, by_slot in states.items():
+            partner = self._partners["d" if side == "g" else "g"]
+            self.members[side] = {}
+            for slot, saved in by_slot.items():
+                member = self._fresh(side, int(saved["uid"]))
+                member.modules.load_state_dict(saved["modules"])
+                member.hp, member.state = Hyperparameters.from_dict(saved["hp"]), dict(saved.get("state", {}))
+                make_optimizers(self.variant, member, partner)
+                for key, optimizer in member.optimizers.items():
+                    if key in saved.get("optimizers", {}):
+                        optimizer.load_state_dict(saved["optimizers"][key])
+                self.members[side][int(slot)] = member

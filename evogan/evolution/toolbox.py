@@ -60,30 +60,51 @@ def sel_crowded_tournament(individuals: list, k: int) -> list:
     return [better(random.choice(individuals), random.choice(individuals)) for _ in range(k)]
 
 
+def sel_elites(individuals: list, k: int) -> list:
+    """The ``k`` best, never by slot order: whole non-dominated fronts in turn, each ordered by
+    the primary (first) objective, then the others, then the lower uid (deterministic ties).
+
+    With one objective this is the plain ranking. It fixes ``selNSGA2(pool, 1)``, which keeps
+    whichever extreme of the first front comes first (often the worst generator by FID).
+    """
+    if k <= 0:
+        return []
+    fronts = tools.sortNondominated(individuals, len(individuals))
+    ordered = [ind for front in fronts
+               for ind in sorted(front, key=lambda h: (tuple(-w * v for w, v in zip(h.fitness.weights, h.fitness.values)), h.uid))]
+    return ordered[:k]
+
+
 def _no_crossover(ind1, ind2, rng):
     return ind1, ind2
 
 
-def build_toolbox(evo: EvolutionConfig, fit: FitnessConfig) -> base.Toolbox:
-    """Register select / elites / mate / mutate / mutate_hparams for this configuration."""
+def build_toolbox(evo: EvolutionConfig, fit: FitnessConfig, side: str = "g") -> base.Toolbox:
+    """Register select / elites / mate / mutate / mutate_hparams for one population.
+
+    ``side`` "g": the generator objectives of ``fit`` (NSGA-II when there are several);
+    "d": the single d_accuracy objective (tournament).
+    """
     toolbox = base.Toolbox()
-    if uses_nsga2(evo, fit):
-        toolbox.fitness_class = _fitness_class(tuple(fit.weights))
+    weights = tuple(fit.weights) if side == "g" else (1.0,)
+    toolbox.multi_objective = side == "g" and uses_nsga2(evo, fit)
+    if toolbox.multi_objective:
+        toolbox.fitness_class = _fitness_class(weights)
         toolbox.register("rank", tools.selNSGA2)  # assigns crowding distances
-        toolbox.register("elites", tools.selNSGA2)
         toolbox.register("select", sel_crowded_tournament)
     else:
         toolbox.fitness_class = _fitness_class((1.0,))
         toolbox.register("rank", lambda individuals, k: individuals[:k])
-        toolbox.register("elites", tools.selBest)
         toolbox.register("select", tools.selTournament, tournsize=evo.tournament_size)
+    toolbox.register("elites", sel_elites)
     toolbox.register("mate", {"layerwise": operators.cx_layerwise, "blend": operators.cx_blend,
                               "none": _no_crossover}[evo.crossover])
-    toolbox.register("mutate", operators.mut_gaussian_layer_scaled, sigma=evo.mutation_sigma)
-    toolbox.register("mutate_hparams", operators.mutate_hyperparameters, tau=evo.lr_mutation_tau,
-                     loss_prob=evo.loss_mutation_prob, losses=tuple(evo.losses))
-    toolbox.multi_objective = uses_nsga2(evo, fit)
-    toolbox.weights = tuple(fit.weights)
+    toolbox.register("mutate", operators.mut_gaussian_layer_scaled, sigma=evo.mutation_sigma,
+                     floor=evo.mutation_floor)
+    toolbox.register("mutate_hparams", operators.mutate_hyperparameters, side=side, tau=evo.lr_mutation_tau,
+                     bounds=tuple(evo.lr_bounds), loss_prob=evo.loss_mutation_prob, losses=tuple(evo.losses))
+    toolbox.weights = weights
+    toolbox.side = side
     return toolbox
 
 
@@ -105,7 +126,7 @@ def select_survivors_and_parents(toolbox: base.Toolbox, handles: list[Handle], e
     DEAP's selectors draw from ``random``, seeded here so a resumed run selects identically.
     """
     random.seed(seed)
-    pool = [h for h in handles if h.valid] or list(handles)
+    pool = sorted([h for h in handles if h.valid] or list(handles), key=lambda h: h.uid)
     toolbox.rank(pool, len(pool))
     kept = toolbox.elites(pool, min(elites, len(pool)))
     parents = toolbox.select(pool, 2 * (len(handles) - len(kept)))

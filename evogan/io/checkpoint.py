@@ -58,31 +58,44 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict[st
     return payload
 
 
+def member_of(payload: dict[str, Any], path: Path) -> dict[str, Any]:
+    """The generator entry of a checkpoint: ``member`` of a generator checkpoint, or the hall-of-
+    fame (else first) generator of a population checkpoint."""
+    member = payload.get("member")
+    if member is None and payload.get("kind") == "population":
+        generators = list(payload["population"].get("g", {}).values())
+        best = [h["uid"] for h in payload.get("hall_of_fame", [])]
+        member = next((m for m in generators if m["uid"] in best), generators[0] if generators else None)
+    if member is None:
+        raise CheckpointError(f"{path}: holds no generator")
+    return member
+
+
 def load_generator(path: str | os.PathLike, device: str = "cpu"):
     """(variant, modules, config) of the generator in a run directory or checkpoint file.
 
     A run directory resolves to its ``checkpoints/best.pt``; ``population`` checkpoints use
-    their best individual. Used by ``python -m evogan.fid`` and to seed populations.
+    their best generator. The checkpoint must hold every generator-side module (G-only
+    checkpoints from coevolution and (G, D) pairs from the trainer both qualify); modules it
+    lacks keep their fresh initialisation. Used by ``python -m evogan.fid`` and to seed populations.
     """
-    from evogan.config import from_dict
     from evogan.models import build_variant
+    from evogan.validation import from_dict
 
     path = Path(path)
     if path.is_dir():
         path = path / "checkpoints" / "best.pt"
     payload = load_checkpoint(path)
     config = from_dict(payload["config"])
-    member = payload.get("member")
-    if member is None and payload.get("kind") == "population":
-        best = payload.get("best_uid")
-        members = list(payload["population"].values())
-        member = next((m for m in members if m["uid"] == best), members[0])
-    if member is None:
-        raise CheckpointError(f"{path}: holds no generator")
+    member = member_of(payload, path)
     variant = build_variant(config.model, tuple(payload["image_shape"]))
     modules = variant.build()
     try:
-        modules.load_state_dict(member["modules"])
+        loaded = modules.load_state_dict(member["modules"], strict=False)
     except (RuntimeError, KeyError) as err:
         raise CheckpointError(f"{path}: weights do not match {config.model.variant} ({str(err)[:120]})") from None
+    missing = [k for k in loaded.missing_keys if variant.module_side(k.split(".")[0]) == "g"]
+    if loaded.unexpected_keys or missing:
+        wrong = (loaded.unexpected_keys or missing)[0]
+        raise CheckpointError(f"{path}: weights do not match {config.model.variant} ({wrong})")
     return variant, modules.to(device), config

@@ -42,7 +42,7 @@ class RunReporter:
         last = generation == self.config.evolution.generations - 1
         self.log.write({"metric": self.quality_key, **summary})
         self._progress(summary)
-        best = next(r for r in summary["individuals"] if r["uid"] == population["best_uid"])
+        best = next(r for r in summary["individuals"] if r["population"] == "g" and r["uid"] == population["best_uid"])
         if generation % self.config.output.sample_every == 0 or last:
             self._grid(generation, best)
         if best["valid"] and best["fid"] < self.best_fid:
@@ -62,9 +62,9 @@ class RunReporter:
         p = summary["population"]
         total = self.config.evolution.generations
         line = (f"gen {summary['generation'] + 1:>3}/{total}  {self.quality_key} best {p['best_fid']:8.2f} "
-                f"mean {p['mean_fid']:8.2f}  D acc {p['best_d_accuracy']:.2f}  real {p['best_real_score']:.2f} "
-                f"fake {p['best_fake_score']:.2f}  loss_g {p['best_loss_g']:.2f} loss_d {p['best_loss_d']:.2f}  "
-                f"{summary['seconds']:.1f}s")
+                f"mean {p['mean_fid']:8.2f}  fool {p['best_fool_rate']:.2f}  D acc {p['best_d_accuracy']:.2f}  "
+                f"real {p['best_real_score']:.2f} fake {p['best_fake_score']:.2f}  loss_g {p['best_loss_g']:.2f} "
+                f"loss_d {p['best_loss_d']:.2f}  {summary['seconds']:.1f}s")
         if p["invalid"]:
             line += f"  ({p['invalid']} invalid: NaN/inf)"
         print(line, file=sys.stdout, flush=True)
@@ -77,7 +77,7 @@ class RunReporter:
         self.log.image("samples/best", grid, generation)
 
     def _save_best(self, generation: int, best: dict[str, Any]) -> None:
-        member = self.backend.state([best["slot"]])[best["slot"]]
+        member = self.backend.state("g", [best["slot"]])["g"][best["slot"]]
         member = {k: v for k, v in member.items() if k != "optimizers"}
         payload = {"kind": "generator", "generation": generation, "fid": best["fid"],
                    "metric": self.quality_key, "member": member, **self._common()}

@@ -1,7 +1,10 @@
 """Adversarial losses on discriminator logits: bce (thesis Eq. 4.1), ls (LSGAN) and hinge.
 
-All take raw logits; the thesis' sigmoid output is ``torch.sigmoid(logits)``. Loss-function
-mutation (E-GAN, Mustangs) switches an individual between these by name.
+All take D's raw outputs. What an output *means* depends on the loss D was trained with, so
+:func:`probability_real` maps it to "probability real" per loss: the sigmoid for bce (thesis
+Eq. 4.1, D(x) = sigmoid(logit)) and hinge (a monotone map whose 0.5 is the hinge's decision
+boundary), and the LS target mapping clamp(output, 0, 1) for ls (LSGAN targets real 1, fake 0).
+Loss-function mutation (E-GAN, Mustangs) switches an individual between these by name.
 """
 
 from __future__ import annotations
@@ -31,3 +34,18 @@ def generator_loss(kind: str, fake_logits: torch.Tensor) -> torch.Tensor:
     if kind == "hinge":
         return -fake_logits.mean()
     raise ValueError(f"unknown adversarial loss {kind!r}")
+
+
+def probability_real(kind: str, outputs: torch.Tensor) -> torch.Tensor:
+    """D's probability that each input is real, from raw outputs trained under ``kind``."""
+    if kind in ("bce", "hinge"):
+        return torch.sigmoid(outputs)
+    if kind == "ls":
+        return outputs.clamp(0.0, 1.0)
+    raise ValueError(f"unknown adversarial loss {kind!r}")
+
+
+def judged_real(kind: str, outputs: torch.Tensor) -> torch.Tensor:
+    """Boolean per input: D's decision "real" (probability above 1/2) under ``kind``'s threshold
+    (logit 0 for bce and hinge, output 1/2 for ls)."""
+    return probability_real(kind, outputs) > 0.5

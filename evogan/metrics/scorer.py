@@ -156,6 +156,10 @@ class QualityScorer:
         images = as_images(images)
         return self._fid_from_stats(self._stream_stats(images, extractor), extractor)
 
+    def fid_many(self, batches: dict[int, torch.Tensor], extractor: str | None = None) -> dict[int, float]:
+        """FID of several image sets in one call (one per population shard and generation)."""
+        return {key: self.fid(images, extractor) for key, images in batches.items()}
+
     def report(self, images: torch.Tensor, extractor: str | None = None, kid: bool | None = None,
                inception_score: bool | None = None) -> dict[str, float]:
         """Final-summary metrics named by protocol, e.g. {"fid_domain_2k": ..., "kid_domain_2k": ...}.

@@ -15,8 +15,9 @@ import torch
 from torch import nn
 
 from evogan.config import ModelConfig
-from evogan.losses import discriminator_loss, generator_loss
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.losses import discriminator_loss, generator_loss, probability_real
+from evogan.models.augment import diff_augment
+from evogan.hyperparameters import Hyperparameters
 
 Scalars = dict[str, torch.Tensor]
 
@@ -33,6 +34,8 @@ class GANVariant:
     Options: ClassVar[type] = NoOptions
     default_loss_weights: ClassVar[Mapping[str, float]] = {}
     """Extra loss terms a variant adds, with their default weights."""
+    d_side_modules: ClassVar[tuple[str, ...]] = ()
+    """Modules besides ``discriminator*`` that belong to the D side in coevolution."""
 
     def __init__(self, model: ModelConfig, image_shape: tuple[int, int, int], options: Any = None):
         self.model = model
@@ -54,13 +57,22 @@ class GANVariant:
         return modules["generator"](z)
 
     def discriminate(self, modules: nn.ModuleDict, images: torch.Tensor) -> torch.Tensor:
-        """Raw logits of shape (n,); probability real = sigmoid(logits)."""
+        """Raw outputs of shape (n,); :func:`evogan.losses.probability_real` maps them per loss."""
         return modules["discriminator"](images).reshape(-1)
 
     def parameter_groups(self, modules: nn.ModuleDict) -> dict[str, list[nn.Parameter]]:
         """Parameters per optimiser: ``g`` uses lr_g, ``d`` uses lr_d."""
         return {"g": list(modules["generator"].parameters()),
                 "d": list(modules["discriminator"].parameters())}
+
+    def module_side(self, key: str) -> str:
+        """"d" for discriminator-side modules, "g" for the rest (generator, encoder, EMA copies)."""
+        return "d" if key.startswith("discriminator") or key in self.d_side_modules else "g"
+
+    @staticmethod
+    def group_side(group: str) -> str:
+        """"d" for the optimiser groups ``d`` and ``d_*`` (lr_d), "g" for the rest."""
+        return "d" if group == "d" or group.startswith("d_") else "g"
 
     def learning_rate(self, group: str, hp: Hyperparameters) -> float:
         """Learning rate of one parameter group (subclasses may scale extra groups)."""
@@ -101,14 +113,17 @@ class GANVariant:
                    state: dict[str, Any]) -> Scalars:
         """One D update then one G update (thesis Alg. 4.1: UPDATE_DISCRIMINATOR, UPDATE_GENERATOR).
 
-        Returns detached scalars: loss_d, loss_g, real_score = mean D(x), fake_score = mean D(G(z)).
+        Every input of D goes through DiffAugment with ``hp.augment`` (real and fake, in both
+        updates; differentiable, so G's gradient flows through it); the extra loss terms see the
+        unaugmented images. Returns detached scalars: loss_d, loss_g, real_score = mean D(x),
+        fake_score = mean D(G(z)) (of the augmented images when augmentation is on).
         """
         modules.train()
         z = self.sample_latent(real.shape[0], gen, real.device)
         fake = self.generate(modules, z)
 
-        real_logits = self.discriminate(modules, real)
-        fake_logits = self.discriminate(modules, fake.detach())
+        real_logits = self.discriminate(modules, diff_augment(real, hp.augment, gen))
+        fake_logits = self.discriminate(modules, diff_augment(fake.detach(), hp.augment, gen))
         loss_d = discriminator_loss(hp.loss, real_logits, fake_logits)
         for term, value in self.discriminator_terms(modules, real, fake.detach(), hp, gen, state).items():
             loss_d = loss_d + self.loss_weight(term, hp) * value
@@ -119,7 +134,7 @@ class GANVariant:
         for group in d_groups:
             optimizers[group].step()
 
-        loss_g = generator_loss(hp.loss, self.discriminate(modules, fake))
+        loss_g = generator_loss(hp.loss, self.discriminate(modules, diff_augment(fake, hp.augment, gen)))
         for term, value in self.generator_terms(modules, real, z, fake, hp, gen, state).items():
             loss_g = loss_g + self.loss_weight(term, hp) * value
         g_groups = [g for g in optimizers if g not in d_groups]
@@ -130,8 +145,8 @@ class GANVariant:
             optimizers[group].step()
         self.after_step(modules, hp, state)
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
-                "real_score": torch.sigmoid(real_logits.detach()).mean(),
-                "fake_score": torch.sigmoid(fake_logits.detach()).mean()}
+                "real_score": probability_real(hp.loss, real_logits.detach()).mean(),
+                "fake_score": probability_real(hp.loss, fake_logits.detach()).mean()}
 
     def after_step(self, modules: nn.ModuleDict, hp: Hyperparameters, state: dict[str, Any]) -> None:
         """Hook after both updates (EMA, feedback controllers)."""

@@ -34,6 +34,8 @@ reading, with every choice configurable in :class:`MSPGOptions`:
 * **D**: the DCGAN discriminator of :mod:`evogan.models.dcgan` with 10 % dropout (seed); AdamW
   (seed) with ``weight_decay``. The seed's initial lr 0.1 is not adopted (set ``train.lr_*``).
 * The DQN balancer of the same seed is a separate component (evogan.balancer), not built here.
+* ``train.augment`` (DiffAugment, :mod:`evogan.models.augment`) applies to every input of the
+  main and the auxiliary D, before the instance noise.
 """
 
 from __future__ import annotations
@@ -47,13 +49,15 @@ import torch.nn.functional as F
 from torch import nn
 
 from evogan.config import ConfigError
-from evogan.losses import discriminator_loss, feature_matching_loss, generator_loss, info_nce_loss
+from evogan.losses import discriminator_loss, feature_matching_loss, generator_loss, info_nce_loss, probability_real
+from evogan.models.augment import diff_augment
 from evogan.models.base import GANVariant
+from evogan.models.evaluation import batch_d_accuracy
 from evogan.models.dcgan import DCGANOptions, dcgan_discriminator, init_dcgan_weights
 from evogan.models.layers.gctdrn import GCTDRNBlock
 from evogan.models.layers.progressive import FeatureDiscriminator, MSPGGenerator, aux_discriminator
 from evogan.models.registry import register_variant
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.hyperparameters import Hyperparameters
 
 
 @dataclass(frozen=True)
@@ -281,12 +285,11 @@ class MSPGSEN(GANVariant):
         real_logits, fake_logits, real_features, loss_d = self._discriminator_phase(
             modules, optimizers, real, fake, extras, hp, gen, sigma)
         loss_g, fm = self._generator_phase(modules, optimizers, fake, extras, real_features, hp, gen, sigma, state)
-        d_accuracy = 0.5 * ((real_logits > 0).float().mean() + (fake_logits < 0).float().mean())
-        apfl_observe(state, float(d_accuracy), float(fm))
+        apfl_observe(state, batch_d_accuracy(hp.loss, real_logits, fake_logits), float(fm))
         self.after_step(modules, hp, state)
         return {"loss_d": loss_d.detach(), "loss_g": loss_g.detach(),
-                "real_score": torch.sigmoid(real_logits.detach()).mean(),
-                "fake_score": torch.sigmoid(fake_logits.detach()).mean()}
+                "real_score": probability_real(hp.loss, real_logits.detach()).mean(),
+                "fake_score": probability_real(hp.loss, fake_logits.detach()).mean()}
 
     def _apply_learning_rates(self, optimizers, hp: Hyperparameters, state: dict) -> None:
         g_factor, d_factor = apfl_lr_factors(state)
@@ -300,17 +303,25 @@ class MSPGSEN(GANVariant):
             return images
         return images + sigma * torch.randn(images.shape, generator=gen, device="cpu").to(images)
 
+    def _d_input(self, images: torch.Tensor, hp: Hyperparameters, gen: torch.Generator, sigma: float) -> torch.Tensor:
+        """What the main D sees: DiffAugment with ``hp.augment``, then the staged instance noise."""
+        return self._noisy(diff_augment(images, hp.augment, gen), sigma, gen)
+
     def _discriminator_phase(self, modules, optimizers, real, fake, extras, hp, gen, sigma):
-        """Eq. 17 (main D) + lambda_aux * Eq. 18 (auxiliary D on the intermediate scale)."""
+        """Eq. 17 (main D) + lambda_aux * Eq. 18 (auxiliary D on the intermediate scale).
+
+        Every D input (main and auxiliary, real and fake) goes through DiffAugment with ``hp.augment``.
+        """
         real_features: list[torch.Tensor] = []
-        real_logits = modules["discriminator"](self._noisy(real, sigma, gen), real_features).reshape(-1)
-        fake_logits = self.discriminate(modules, self._noisy(fake.detach(), sigma, gen))
+        real_logits = modules["discriminator"](self._d_input(real, hp, gen, sigma), real_features).reshape(-1)
+        fake_logits = self.discriminate(modules, self._d_input(fake.detach(), hp, gen, sigma))
         loss_d = discriminator_loss(hp.loss, real_logits, fake_logits)
         aux_weight = self.loss_weight("aux", hp)
         if aux_weight > 0:
             aux_image = extras["aux_image"]
-            aux_real = modules["discriminator_aux"](F.adaptive_avg_pool2d(real, aux_image.shape[-1])).reshape(-1)
-            aux_fake = modules["discriminator_aux"](aux_image.detach()).reshape(-1)
+            aux_real = modules["discriminator_aux"](
+                diff_augment(F.adaptive_avg_pool2d(real, aux_image.shape[-1]), hp.augment, gen)).reshape(-1)
+            aux_fake = modules["discriminator_aux"](diff_augment(aux_image.detach(), hp.augment, gen)).reshape(-1)
             loss_d = loss_d + aux_weight * discriminator_loss(hp.loss, aux_real, aux_fake)
         _step(optimizers, [g for g in optimizers if _is_d_group(g)], loss_d)
         return real_logits, fake_logits, [f.detach() for f in real_features], loss_d
@@ -318,11 +329,12 @@ class MSPGSEN(GANVariant):
     def _generator_phase(self, modules, optimizers, fake, extras, real_features, hp, gen, sigma, state):
         """Eqs. 19-20 (main + lambda_aux * auxiliary), + fm (Eq. 12, APFL-scaled) + contrastive (Eq. 7)."""
         fake_features: list[torch.Tensor] = []
-        logits = modules["discriminator"](self._noisy(fake, sigma, gen), fake_features).reshape(-1)
+        logits = modules["discriminator"](self._d_input(fake, hp, gen, sigma), fake_features).reshape(-1)
         fm = feature_matching_loss(real_features, fake_features)
         terms = {"fm": fm * state["fm_scale"]}
         if self.loss_weight("aux", hp) > 0:
-            terms["aux"] = generator_loss(hp.loss, modules["discriminator_aux"](extras["aux_image"]).reshape(-1))
+            aux_fake = diff_augment(extras["aux_image"], hp.augment, gen)
+            terms["aux"] = generator_loss(hp.loss, modules["discriminator_aux"](aux_fake).reshape(-1))
         if extras.get("pairs"):
             tau = self.options.contrastive_temperature
             terms["contrastive"] = sum(info_nce_loss(a, b, tau) for a, b in extras["pairs"]) / len(extras["pairs"])

@@ -63,7 +63,7 @@ from evogan.models.dcgan import init_dcgan_weights, stage_sizes
 from evogan.models.layers.attention import SelfAttention2d
 from evogan.models.layers.inception_features import INCEPTION_LAYERS, MIN_INPUT_SIZE, InceptionFeatures
 from evogan.models.registry import register_variant
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.hyperparameters import Hyperparameters
 
 PERCEPTUAL_NETS = ("inception", "none")
 
@@ -180,6 +180,7 @@ class VAEGANAttention(GANVariant):
     Options = VAEGANOptions
     default_loss_weights = {"kl": 0.01, "recon": 10.0, "perceptual": 1.0, "style": 1000.0,
                             "selfsup": 0.5, "selfsup_net": 1.0}
+    d_side_modules = ("selfsup",)  # trained in D's update (its optimiser group is d_selfsup)
 
     def __init__(self, model, image_shape, options=None):
         super().__init__(model, image_shape, options)

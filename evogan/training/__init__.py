@@ -1,5 +1,5 @@
 """Gradient training of one (G, D) pair: no Ray."""
 
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.hyperparameters import Hyperparameters
 
 __all__ = ["Hyperparameters"]

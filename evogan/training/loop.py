@@ -8,25 +8,31 @@ side trains and how the learning rates move (:mod:`evogan.balancer`).
 Every random stream derives from ``config.seed`` (init, minibatches, evaluation latents,
 balancer), and :meth:`IndividualTrainer.state_dict` holds everything else, so a resumed run
 continues an uninterrupted one exactly on the CPU.
+
+``train.lr_schedule`` (:mod:`evogan.training.schedule`) scales the learning rates per evaluation
+interval: the optimisers get base * factor(evaluations done, evaluations in the run), while
+``member.hp`` keeps the base rates that PBT perturbs and the balancer adjusts.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import time
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import torch
 
 from evogan.balancer import BalancerController
 from evogan.config import Config, to_dict
-from evogan.evolution.fitness import evaluate
+from evogan.models.evaluation import evaluate_pair
 from evogan.models import build_variant
 from evogan.models.sampling import sample_images
 from evogan.seeding import derive_seed
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.hyperparameters import Hyperparameters
 from evogan.training.loop_config import TrainerConfig
 from evogan.training.member import Member, seeded_generator
+from evogan.training.schedule import lr_factor, scheduled
 
 QualityFn = Callable[[torch.Tensor], float]
 SCORE_KEYS = ("fid", "real_score", "fake_score", "loss_g", "loss_d", "d_accuracy")
@@ -63,35 +69,75 @@ class IndividualTrainer:
 
     # ---------------------------------------------------------------- training and evaluation
     def train(self, steps: int) -> dict[str, float]:
-        """``steps`` gradient steps (balanced when the balancer is on); mean training scalars."""
+        """``steps`` gradient steps (balanced when the balancer is on) at the scheduled learning
+        rates; mean training scalars."""
         batch_size = self.config.train.batch_size
-        if self.balancer is not None:
-            scalars = self.balancer.train(self.member, steps, self.images, batch_size, self.generator)
-        else:
-            scalars = self.member.train(steps, self.images, batch_size, self.generator)
+        with self._scheduled_learning_rates(self.lr_factor()):
+            if self.balancer is not None:
+                scalars = self.balancer.train(self.member, steps, self.images, batch_size, self.generator)
+            else:
+                scalars = self.member.train(steps, self.images, batch_size, self.generator)
         self.step += steps
         return scalars
+
+    def lr_factor(self) -> float:
+        """The schedule's factor for the next training interval: index = evaluations done so far
+        (step // eval_every), total = the run's evaluations."""
+        return lr_factor(self.config.train, self.step // self.trainer_cfg.eval_every, self.trainer_cfg.evaluations)
+
+    @contextlib.contextmanager
+    def _scheduled_learning_rates(self, factor: float) -> Iterator[None]:
+        """Train at base * ``factor``; afterwards ``member.hp`` holds the base rates again.
+
+        Inside, ``member.hp`` is the scheduled one, because variants may push ``hp``'s rates into
+        their optimisers on every step (mspg_sen's APFL does). The balancer's learning-rate
+        actions act multiplicatively on those scheduled rates, with its clamp range and lr-ratio
+        state scaled by the same factor, so in base terms it behaves exactly as without a
+        schedule; a rate it changed is divided back by ``factor`` into the new base. The
+        optimisers keep the scheduled rates (what :meth:`optimizer_learning_rates` reports).
+        """
+        if factor == 1.0:
+            yield
+            return
+        base, frame = self.member.hp, scheduled(self.member.hp, factor)
+        self.member.set_hyperparameters(frame)
+        env = self.balancer.env if self.balancer is not None else None
+        env_base = dict(env.base_lr) if env is not None else None
+        if env is not None:
+            env.base_lr = {name: lr * factor for name, lr in env_base.items()}
+        try:
+            yield
+        finally:
+            now = self.member.hp
+            self.member.hp = now.replace(  # not set_hyperparameters: the optimisers stay scheduled
+                lr_g=base.lr_g if now.lr_g == frame.lr_g else now.lr_g / factor,
+                lr_d=base.lr_d if now.lr_d == frame.lr_d else now.lr_d / factor)
+            if env is not None:
+                env.base_lr = env_base
 
     def evaluate(self, quality_fn: QualityFn) -> tuple[dict[str, float], torch.Tensor]:
         """GA-GAN's fitness measurements (FID, D's held-out scores, losses) at the current step."""
         gen = seeded_generator(derive_seed(self.config.seed, "eval", self.step))
-        return evaluate(self.member, self.holdout, self.config.fitness.eval_samples, gen, quality_fn)
+        return evaluate_pair(self.member, self.holdout, self.config.fitness.eval_samples, gen, quality_fn)
 
     def iterate(self, steps: int, quality_fn: QualityFn) -> dict[str, Any]:
         """Train ``steps`` steps, then evaluate: one record (one Tune iteration, one log line)."""
         started = time.perf_counter()
+        factor = self.lr_factor()
         scalars = self.train(steps)
         scores, _ = self.evaluate(quality_fn)
         record: dict[str, Any] = {"step": self.step, **scores}
         record.update({f"train_{key}": value for key, value in scalars.items()})
         record.update(self.optimizer_learning_rates())
+        record["lr_factor"] = factor
         if self.balancer is not None:
             record.update(self.balancer.pop_stats())
         record["seconds"] = time.perf_counter() - started
         return record
 
     def optimizer_learning_rates(self) -> dict[str, float]:
-        """lr_g / lr_d as the optimisers hold them (what PBT and the balancer must have changed)."""
+        """Base lr_g / lr_d (``member.hp``: what PBT and the balancer change) and, as
+        optimizer_lr_*, the rates the optimisers hold (base times the schedule's factor)."""
         out = {"lr_g": self.member.hp.lr_g, "lr_d": self.member.hp.lr_d}
         for group in ("g", "d"):
             if group in self.member.optimizers:

@@ -17,7 +17,8 @@ from typing import Any, Mapping
 
 
 from evogan.balancer.config import BalancerConfig, validate_balancer
-from evogan.config import Config, ConfigError, build_dataclass, parse_override, read_yaml, set_dotted, validate
+from evogan.config import Config, ConfigError, build_dataclass, parse_override, read_yaml, set_dotted
+from evogan.validation import validate
 
 
 @dataclass(frozen=True)

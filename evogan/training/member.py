@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from evogan.data import to_float
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.hyperparameters import Hyperparameters
 
 
 def seeded_generator(seed: int) -> torch.Generator:
@@ -73,7 +73,7 @@ class Member:
     def checkpoint_state(self) -> dict[str, Any]:
         """Everything needed to rebuild this member exactly (``weights_only``-loadable)."""
         return {"uid": self.uid, "hp": self.hp.to_dict(), "state": dict(self.state),
-                "modules": {k: v.detach().cpu() for k, v in self.modules.state_dict().items()},
+                "modules": {k: v.detach().clone().cpu() for k, v in self.modules.state_dict().items()},
                 "optimizers": {k: opt.state_dict() for k, opt in self.optimizers.items()}}
 
     @classmethod

@@ -22,7 +22,7 @@ import torch
 
 from evogan.config import to_dict
 from evogan.io.checkpoint import load_checkpoint, save_checkpoint
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.hyperparameters import Hyperparameters
 from evogan.training.loop import IndividualTrainer, is_finite_record
 from evogan.training.loop_config import TrainerConfig, build_sections, section_dict, with_overrides
 from evogan.tune.search_space import trial_assignments

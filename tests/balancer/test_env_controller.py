@@ -14,7 +14,7 @@ from evogan.config import ConfigError, DataConfig, ModelConfig
 from evogan.balancer.config import validate_balancer
 from evogan.data import load_data
 from evogan.models import build_variant
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.hyperparameters import Hyperparameters
 from evogan.training.member import Member, seeded_generator
 
 

@@ -60,7 +60,8 @@ def test_folder_against_npz_with_domain_extractor_and_kid(tmp_path, fmnist_test)
 
 def test_checkpoint_against_folder_samples_the_generator(tmp_path, fmnist_test):
     """A generator checkpoint as ``evogan.run`` writes best.pt (untrained here) is sampled and scored."""
-    from evogan.config import load, to_dict
+    from evogan.config import to_dict
+    from evogan.validation import load
     from evogan.io.checkpoint import save_checkpoint
     from evogan.models import build_variant
 

@@ -7,7 +7,7 @@ import torch
 import evogan.models  # noqa: F401  (registers every variant)
 from evogan.config import ModelConfig
 from evogan.models.registry import build_variant
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.hyperparameters import Hyperparameters
 
 SHAPES = [(c, r, r) for r in (28, 32, 64) for c in (1, 3)]
 

@@ -41,7 +41,7 @@ def test_shapes_at_every_resolution(resolution, channels):
 
 @pytest.mark.parametrize("loss", ["bce", "ls", "hinge"])
 def test_train_step_updates_both_networks(loss):
-    from evogan.training.hyperparameters import Hyperparameters
+    from evogan.hyperparameters import Hyperparameters
 
     variant = build_variant(ModelConfig(latent_dim=16, width=8), (1, 28, 28))
     torch.manual_seed(0)

@@ -9,7 +9,7 @@ from evogan.config import ConfigError
 from evogan.models.layers import DEMA, GCTDRNBlock
 from evogan.models.mspg_sen import MSPGOptions, apfl_adjust, apfl_lr_factors, apfl_observe, instance_noise
 from evogan.models.registry import variant_options
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.hyperparameters import Hyperparameters
 from model_helpers import SHAPES, assert_finite_scalars, changed, make_variant, run_steps
 
 CPU = torch.device("cpu")

@@ -7,7 +7,7 @@ from evogan.config import ConfigError
 from evogan.models.layers.attention import SelfAttention2d
 from evogan.models.layers.inception_features import InceptionFeatures, inception_weights_path
 from evogan.models.registry import variant_options
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.hyperparameters import Hyperparameters
 from model_helpers import SHAPES, assert_finite_scalars, changed, make_variant, run_steps
 
 CPU = torch.device("cpu")

@@ -12,7 +12,7 @@ from evogan.balancer import BalancerConfig
 from evogan.config import ConfigError
 from evogan.data import load_data
 from evogan.io.checkpoint import load_generator, save_checkpoint
-from evogan.training.hyperparameters import Hyperparameters
+from evogan.hyperparameters import Hyperparameters
 from evogan.training.loop import IndividualTrainer, run_loop
 from evogan.training.loop_config import TrainerConfig, load_with_sections, validate_trainer
 
