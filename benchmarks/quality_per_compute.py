@@ -102,7 +102,7 @@ class Plan:
     seeds: tuple[int, ...]
     arms: tuple[str, ...]
     out: Path
-    storage: Path
+    experiment: Path
     max_concurrent: int
     inception: bool
     dashboard: bool
@@ -243,7 +243,9 @@ def run_population(mode: str, raw: dict[str, Any], budget: Budget, seed: int, da
     best = min(rows, key=lambda r: r["fid"] if math.isfinite(r["fid"]) else math.inf)
     report_seed = derive_seed(seed, "final-report")
     images = backend.samples(best["slot"], best["uid"], budget.final_samples, report_seed)
-    final = {"uid": best["uid"], "fitness_fid": float(best["fid"]), "hp": best["hp"],
+    hps = {m.uid: {"lr_g": m.hp.lr_g, "lr_d": m.hp.lr_d, "loss": m.hp.loss}
+           for shard in backend.shards for members in shard.members.values() for m in members.values()}
+    final = {"uid": best["uid"], "fitness_fid": float(best["fid"]), "hp": hps.get(best["uid"], {}),
              **final_scores(images, scorer, full_scorer)}
     hof = engine.hall_of_fame[0] if len(engine.hall_of_fame) else None
     alive = {h.uid: h.slot for h in engine.handles["g"]}
@@ -259,8 +261,9 @@ def run_population(mode: str, raw: dict[str, Any], budget: Budget, seed: int, da
     inception_images = (backend.samples(best["slot"], best["uid"], inception_n, derive_seed(seed, "inception"))
                         if inception_n else None)
     return {"final": final, "hall_of_fame": hof_info,
-            "last_generation": [{"uid": r["uid"], "fid": r["fid"], "lr_g": r["hp"]["lr_g"], "lr_d": r["hp"]["lr_d"]}
-                                for r in last["rows"]]}, inception_images
+            "last_generation": [{"uid": r["uid"], "fid": r["fid"], **hps.get(r["uid"], {})} for r in last["rows"]],
+            "last_d_generation": [{"uid": uid, **hp} for uid, hp in hps.items()
+                                  if uid not in {r["uid"] for r in last["rows"]}]}, inception_images
 
 
 def trainer_specs(arm: str, config: Config, budget: Budget, seed: int) -> list[dict[str, Any]]:
@@ -337,13 +340,12 @@ def run_arm(arm: str, dataset: str, seed: int, plan: Plan, data_by_name: dict[st
     inception_n = plan.budget.inception_samples if wants_inception(plan, dataset, seed) else 0
     recorder = Recorder(report)
     runner = run_population if arm in ("memetic", "ga") else run_trainers
-    key = arm if arm in ("memetic", "ga") else arm
-    details, inception_images = runner(key, raw, plan.budget, seed, data, scorer, recorder, full_scorer, inception_n)
+    details, inception_images = runner(arm, raw, plan.budget, seed, data, scorer, recorder, full_scorer, inception_n)
     record = {"arm": arm, "dataset": dataset, "seed": seed, "adam_steps": recorder.adam_steps,
               "evaluations": recorder.evaluations, "wall_s": time.perf_counter() - recorder.started,
               "compute_s": time.perf_counter() - recorder.started, "curve": recorder.curve, **details}
     if inception_images is not None:
-        path = plan.out / "raw" / f"inception_samples_{dataset}_{arm}_s{seed}.npz"
+        path = plan.experiment / "raw" / f"inception_samples_{dataset}_{arm}_s{seed}.npz"
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, images=inception_images.numpy())
         record["inception_samples"] = str(path)
@@ -355,7 +357,12 @@ def wants_inception(plan: Plan, dataset: str, seed: int) -> bool:
 
 
 def raw_path(plan: Plan, dataset: str, arm: str, seed: int) -> Path:
-    return plan.out / "raw" / f"{dataset}_{arm}_s{seed}.json"
+    return plan.experiment / "raw" / f"{dataset}_{arm}_s{seed}.json"
+
+
+def error_text(error: Any) -> str:
+    lines = [l for l in str(error).splitlines() if l.strip()]
+    return " | ".join(lines[-3:])[-600:]
 
 
 def write_json(path: Path, payload: Any) -> None:
@@ -428,10 +435,14 @@ def run_arm_grid(plan: Plan, data_by_name: dict[str, Any], experiment: Path) -> 
                                   verbose=0 if plan.smoke else 1,
                                   failure_config=tune.FailureConfig(max_failures=0)))
     grid = tuner.fit()
-    return [f"{r.config}: {str(r.error).splitlines()[0][:300]}" for r in grid if r.error is not None]
+    return [f"{r.config}: {error_text(r.error)}" for r in grid if r.error is not None]
 
 
 # ----------------------------------------------------------------------------- Tune: arm (e) PBT
+
+
+PBT_KEYS = ["seed", "train.lr_g", "train.lr_d"]
+"""What a PBT trial sets on the base: its seed and learning rates (evogan's trial_assignments keys)."""
 
 
 def pbt_base(plan: Plan, dataset: str) -> dict[str, Any]:
@@ -476,43 +487,59 @@ def run_pbt(plan: Plan, dataset: str, seed: int, data, experiment: Path, fid_act
         "seed": tune.sample_from(lambda spec: starts[spec.config["member"]]["seed"]),
         "train": {"lr_g": tune.sample_from(lambda spec: starts[spec.config["member"]]["lr"][0]),
                   "lr_d": tune.sample_from(lambda spec: starts[spec.config["member"]]["lr"][1])}}
-    trainable = tune.with_parameters(gan_trainable, base=base, keys=["seed", "train.lr_g", "train.lr_d"],
+    trainable = tune.with_parameters(gan_trainable, base=base, keys=PBT_KEYS,
                                      metric=metric, train_images=data.train.numpy(),
                                      holdout=data.holdout.numpy(), fid_actor=fid_actor)
     trainable = tune.with_resources(trainable, {"cpu": 1})
+    collector = ResultCollector(metric)
     started = time.perf_counter()
     tuner = tune.Tuner(
         trainable, param_space=param_space,
-        tune_config=tune.TuneConfig(metric=metric, mode="min", scheduler=scheduler,
-                                    max_concurrent_trials=plan.max_concurrent, reuse_actors=True),
+        # No max_concurrent_trials here: it would hold back the creation of trials N/2+1..N
+        # until the first ones finish, and PBT would never see them. Ray's CPUs (one per
+        # trial, max_concurrent in all) keep the others PENDING / PAUSED instead.
+        tune_config=tune.TuneConfig(metric=metric, mode="min", scheduler=scheduler, reuse_actors=True),
         run_config=tune.RunConfig(
             name=f"pbt_{dataset}_s{seed}", storage_path=str(experiment),
             checkpoint_config=tune.CheckpointConfig(num_to_keep=4),
-            callbacks=[CSVLoggerCallback(), JsonLoggerCallback(), TBXLoggerCallback()],
+            callbacks=[CSVLoggerCallback(), JsonLoggerCallback(), TBXLoggerCallback(), collector],
             verbose=0 if plan.smoke else 1, failure_config=tune.FailureConfig(max_failures=0)))
     grid = tuner.fit()
     wall = time.perf_counter() - started
-    return summarize_pbt(plan, dataset, seed, data, grid, metric, wall, starts)
+    return summarize_pbt(plan, dataset, seed, data, grid, metric, wall, starts, collector.rows)
+
+
+def result_collector_class():
+    from ray.tune import Callback
+
+    class _Collector(Callback):
+        """Every result of every trial as it arrives (PBT restores make per-trial CSVs incomplete)."""
+
+        def __init__(self, metric: str):
+            self.metric, self.rows = metric, []
+
+        def on_trial_result(self, iteration, trials, trial, result, **info):
+            self.rows.append({"trial": trial.trial_id, "iteration": int(result["training_iteration"]),
+                              "fid": float(result.get(self.metric, WORST)), "step": int(result.get("step", -1)),
+                              "seconds": float(result.get("time_this_iter_s", math.nan)),
+                              "lr_g": float(result.get("lr_g", math.nan)), "lr_d": float(result.get("lr_d", math.nan))})
+
+    return _Collector
+
+
+def ResultCollector(metric: str):  # noqa: N802 (a class made lazily: ray is imported only when used)
+    return result_collector_class()(metric)
 
 
 def summarize_pbt(plan: Plan, dataset: str, seed: int, data, grid: Any, metric: str, wall: float,
-                  starts: list[dict[str, Any]]) -> dict[str, Any]:
+                  starts: list[dict[str, Any]], rows: list[dict[str, Any]]) -> dict[str, Any]:
     """Curve from every reported iteration; the final best trial (lowest last fitness FID) scored at 4k."""
     from evogan.io.checkpoint import load_checkpoint
     from evogan.training.loop import IndividualTrainer
-    from evogan.training.loop_config import TrainerConfig
-    from evogan.tune.trainable import CHECKPOINT_FILE
+    from evogan.tune.trainable import CHECKPOINT_FILE, trial_configs
 
     budget = plan.budget
-    errors = [f"{r.config}: {str(r.error).splitlines()[0][:300]}" for r in grid if r.error is not None]
-    rows = []
-    for result in grid:
-        frame = result.metrics_dataframe
-        if frame is None:
-            continue
-        for _, row in frame.iterrows():
-            rows.append({"iteration": int(row["training_iteration"]), "fid": float(row[metric]),
-                         "seconds": float(row.get("time_this_iter_s", math.nan))})
+    errors = [f"{r.config}: {error_text(r.error)}" for r in grid if r.error is not None]
     curve, best, spent = [], math.inf, 0.0
     for it in range(1, budget.generations + 1):
         at = [r for r in rows if r["iteration"] == it]
@@ -531,8 +558,9 @@ def summarize_pbt(plan: Plan, dataset: str, seed: int, data, grid: Any, metric: 
     last_fid, chosen = min(finals, key=lambda f: f[0])
     with chosen.checkpoint.as_directory() as directory:
         payload = load_checkpoint(Path(directory) / CHECKPOINT_FILE, kind="tune_trial")
-    config = build_dataclass(Config, payload["config"])
-    trainer_cfg = build_dataclass(TrainerConfig, payload["trainer"])
+    # The trial's own (Config, TrainerConfig), rebuilt from this benchmark's base the way
+    # gan_trainable builds it (not from the checkpoint's copy of the config).
+    config, trainer_cfg = trial_configs(pbt_base(plan, dataset), PBT_KEYS, chosen.config)
     torch.set_num_threads(1)
     trainer = IndividualTrainer(config, trainer_cfg, data.train, data.holdout)
     trainer.load_state_dict(payload["state"])
@@ -550,9 +578,9 @@ def summarize_pbt(plan: Plan, dataset: str, seed: int, data, grid: Any, metric: 
               "curve": curve, "final": final, "members": [{"seed": s["seed"], "lr_g": s["lr"][0], "lr_d": s["lr"][1]}
                                                           for s in starts],
               "trials_last": [{"fid": f, "lr_g": r.config["train"]["lr_g"], "lr_d": r.config["train"]["lr_d"]}
-                              for f, r in finals], "errors": errors}
+                              for f, r in finals], "results": rows, "errors": errors}
     if wants_inception(plan, dataset, seed):
-        path = plan.out / "raw" / f"inception_samples_{dataset}_pbt_s{seed}.npz"
+        path = plan.experiment / "raw" / f"inception_samples_{dataset}_pbt_s{seed}.npz"
         path.parent.mkdir(parents=True, exist_ok=True)
         np.savez_compressed(path, images=trainer.samples(budget.inception_samples,
                                                          derive_seed(seed, "inception")).numpy())
@@ -796,7 +824,10 @@ def make_plan(args: argparse.Namespace) -> Plan:
     if args.data_root:
         base = with_overrides(base, {"data.root": args.data_root})
     base = with_overrides(base, budget_overrides(budget))
-    plan = Plan(budget, base, datasets, seeds, arms, args.out.resolve(), args.storage_path.resolve(),
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    experiment = args.storage_path.resolve() / f"quality_per_compute-{'smoke-' if args.smoke else ''}{stamp}"
+    out = experiment / "results" if args.smoke and args.out == DEFAULT_OUT else args.out.resolve()
+    plan = Plan(budget, base, datasets, seeds, arms, out, experiment,
                 args.max_concurrent, inception, dashboard=not (args.no_dashboard or args.smoke), smoke=args.smoke,
                 subset_limit=subset_limit)
     if pbt:
@@ -831,9 +862,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     started = time.perf_counter()
     info = machine()
     plan.out.mkdir(parents=True, exist_ok=True)
-    (plan.out / "raw").mkdir(exist_ok=True)
-    stamp = time.strftime("%Y%m%d-%H%M%S")
-    experiment = plan.storage / f"quality_per_compute-{'smoke-' if plan.smoke else ''}{stamp}"
+    experiment = plan.experiment
+    (experiment / "raw").mkdir(parents=True, exist_ok=True)
     print(f"[qpc] experiment {experiment}; arms {plan.arms}; datasets {plan.datasets}; seeds {plan.seeds}; "
           f"budget {asdict(plan.budget)}", flush=True)
 
@@ -900,7 +930,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     stem = "quality_per_compute_smoke" if plan.smoke else "quality_per_compute"
     write_json(plan.out / f"{stem}.json", {**summary, "records": records})
     if records:
-        summary["plots"] = [str(p) for p in plot(plan, records, plan.out)] if not plan.smoke else []
+        summary["plots"] = [str(p) for p in plot(plan, records, plan.out)]
         (plan.out / f"{stem}.md").write_text(markdown(plan, summary))
         print(markdown(plan, summary), flush=True)
     print(f"[qpc] done in {summary['wall_s']:.0f} s; errors: {errors or 'none'}", flush=True)

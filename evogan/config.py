@@ -179,6 +179,9 @@ class MetricsConfig:
     """Also report the Inception Score in the final summary (needs the inception extractor)."""
     kid: bool = True
     """Also report KID in the final summary."""
+    fid_actors: int = 1
+    """FID actors in the shared pool (each with ray.fid_num_cpus / ray.fid_num_gpus); every
+    population actor's call is spread over all of them."""
 
 
 @dataclass(frozen=True)
@@ -196,7 +199,14 @@ class RayConfig:
     fid_num_gpus: float = 0.0
     """GPUs for the FID actor."""
     recover_attempts: int = 2
-    """Times a run restarts from its last checkpoint after a population actor dies (0 = fail)."""
+    """Population actors that may die over a run and be recovered. A dead actor is recreated,
+    reloads its own shard from the last checkpoint and redoes the lost generation for its own
+    members (the others keep their state); when that is impossible (no checkpoint of the
+    previous generation, output.checkpoint_every > 1), the whole run restarts from its last
+    checkpoint instead, which also counts. 0 = fail at the first death."""
+    placement: str = "PACK"
+    """Placement group of the population actors: PACK (fill nodes in turn), SPREAD (one per node
+    where possible), or none (no placement group)."""
     torch_threads: int = 1
     """torch intra-op threads per actor (keeps CPU runs deterministic and uncontended)."""
     dashboard: bool = True
@@ -215,6 +225,12 @@ class OutputConfig:
     """Write TensorBoard scalars and images."""
     progress: bool = True
     """Print one line per generation."""
+    storage: str = ""
+    """Where checkpoints (actor-written shards + manifests) and a copy of the run directory go:
+    a local or mounted path, or a pyarrow.fs URI (s3://bucket/prefix, gs://..., file://...);
+    empty = the run directory itself. A run named 0003-dcgan-shapes stores under <storage>/0003-dcgan-shapes."""
+    keep_checkpoints: int = 2
+    """Checkpoint generations kept in storage (older shards are deleted; at least 1)."""
 
 
 @dataclass(frozen=True)
@@ -320,11 +336,17 @@ def read_yaml(path: str | os.PathLike | None) -> dict[str, Any]:
     """A YAML mapping read with ``safe_load`` ({} for no path); ConfigError on a bad file."""
     if path is None:
         return {}
-    file = Path(path)
-    if not file.is_file():
+    file = Path(path).expanduser()
+    if not file.exists():
         raise ConfigError(f"{file}: config file not found")
+    if file.is_dir():
+        raise ConfigError(f"{file}: is a directory, expected a YAML file")
     try:
-        loaded = yaml.safe_load(file.read_text())
+        loaded = yaml.safe_load(file.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise ConfigError(f"{file}: cannot read config ({err.strerror or err.__class__.__name__})") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"{file}: not a YAML text file (invalid UTF-8)") from None
     except yaml.YAMLError as err:
         raise ConfigError(f"{file}: invalid YAML ({str(err).splitlines()[0]})") from None
     if loaded is not None and not isinstance(loaded, dict):

@@ -3,26 +3,29 @@
 A and B may each be an image folder (searched recursively), an ``.npz`` holding a uint8 image
 array (NCHW or NHWC), or a run directory / checkpoint file (N images are sampled from its best
 generator). A is the reference: its statistics are cached, and the domain extractor is trained
-on A with the self-supervised rotation task. Any unusable input prints one line naming the path
-on stderr and exits with code 2.
+on A with the self-supervised rotation task. Any unusable input (a source, the Inception weights,
+the cache directory) prints one line naming the path on stderr and exits with code 2, before any
+images are sampled or scored (:mod:`evogan.cli`).
 """
 
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from evogan.cli import Session, run_cli
+from evogan.io.inputs import InputError, first_line, require_dir, require_file, require_writable_dir
+from evogan.io.run_dir import RunDir
+
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 CHECKPOINT_SUFFIXES = {".pt", ".pth"}
-
-
-class InputError(ValueError):
-    """An input path is missing, empty or unreadable; the message starts with the path."""
 
 
 def load_folder(path: Path, n: int) -> torch.Tensor:
@@ -32,7 +35,10 @@ def load_folder(path: Path, n: int) -> torch.Tensor:
     """
     from PIL import Image, UnidentifiedImageError
 
-    files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())[:n]
+    try:
+        files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES and p.is_file())[:n]
+    except OSError as err:
+        raise InputError(f"{err.filename or path}: cannot list ({err.strerror or err.__class__.__name__})") from None
     if not files:
         raise InputError(f"{path}: no images ({', '.join(sorted(IMAGE_SUFFIXES))}) found")
     arrays, size = [], None
@@ -58,8 +64,8 @@ def load_npz(path: Path, n: int) -> torch.Tensor:
             if key is None:
                 raise InputError(f"{path}: expected an 'images' array, found {', '.join(data.files)}")
             array = data[key][:n]
-    except (OSError, ValueError) as err:
-        raise InputError(f"{path}: unreadable .npz ({err})") from None
+    except (OSError, ValueError, EOFError, zipfile.BadZipFile) as err:
+        raise InputError(f"{path}: unreadable .npz ({first_line(err, 160)})") from None
     if array.dtype != np.uint8:
         raise InputError(f"{path}: images must be uint8 in [0, 255], got {array.dtype}")
     if array.ndim == 3:
@@ -74,32 +80,59 @@ def load_npz(path: Path, n: int) -> torch.Tensor:
 
 def load_generated(path: Path, n: int, seed: int = 0) -> torch.Tensor:
     """``n`` uint8 samples from the best generator of a run directory or checkpoint file."""
-    from evogan.io.checkpoint import CheckpointError, load_generator
+    from evogan.config import ConfigError
+    from evogan.io.checkpoint import load_generator
     from evogan.models.sampling import sample_images
 
     try:
         variant, modules, _ = load_generator(path)
-    except CheckpointError as err:
-        raise InputError(str(err)) from None
+    except ConfigError as err:  # the checkpoint's saved config no longer validates
+        raise InputError(f"{path}: checkpoint config: {err}") from None
     return sample_images(variant, modules, n, torch.Generator().manual_seed(seed))
 
 
-def load_images(source: str, n: int) -> torch.Tensor:
-    """Dispatch on the kind of ``source``; raises InputError naming it."""
+def source_kind(source: str) -> tuple[Path, str]:
+    """(path, kind) of a source: ``run`` (run directory), ``folder``, ``npz`` or ``checkpoint``;
+    InputError naming it when it is missing, unreadable or of no known kind."""
     path = Path(source).expanduser()
     if path.is_dir():
-        images = load_generated(path, n) if (path / "checkpoints").is_dir() else load_folder(path, n)
-    elif not path.is_file():
-        raise InputError(f"{path}: no such file or directory")
-    elif path.suffix.lower() == ".npz":
-        images = load_npz(path, n)
-    elif path.suffix.lower() in CHECKPOINT_SUFFIXES:
-        images = load_generated(path, n)
-    else:
-        raise InputError(f"{path}: expected an image folder, an .npz, a run directory or a checkpoint")
+        run = RunDir(path)
+        if run.checkpoints_dir.is_dir():
+            require_file(run.best_checkpoint, "run directory's best generator")
+            return path, "run"
+        return require_dir(path), "folder"
+    path = require_file(path)
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        return path, "npz"
+    if suffix in CHECKPOINT_SUFFIXES:
+        return path, "checkpoint"
+    raise InputError(f"{path}: expected an image folder, an .npz, a run directory or a checkpoint")
+
+
+def load_images(source: str, n: int) -> torch.Tensor:
+    """Dispatch on the kind of ``source``; raises InputError (or CheckpointError) naming it."""
+    path, kind = source_kind(source)
+    images = load_folder(path, n) if kind == "folder" else load_npz(path, n) if kind == "npz" \
+        else load_generated(path, n)
     if images.shape[0] < 2:
         raise InputError(f"{path}: need at least 2 images, found {images.shape[0]}")
     return images
+
+
+def check_weights(args: argparse.Namespace) -> None:
+    """The Inception weights (when an Inception metric is asked for) and the cache directory."""
+    if args.inception_weights:
+        require_file(args.inception_weights, "--inception-weights")
+    require_writable_dir(args.cache_dir, "--cache-dir")
+    if args.extractor != "inception" and not args.inception_score:
+        return
+    from evogan.metrics.inception import inception_weights_path
+
+    try:
+        inception_weights_path(args.inception_weights, args.cache_dir)
+    except Exception as err:  # missing, offline, or a file torch cannot load / convert
+        raise InputError(f"--inception-weights: {first_line(err)}") from None
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -117,30 +150,30 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def main(argv: list[str] | None = None) -> int:
+def _main(argv: list[str], session: Session) -> int:
     args = parse_args(argv)
-    try:
-        a, b = load_images(args.a, args.num), load_images(args.b, args.num)
-    except InputError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    for source in (args.a, args.b):  # both named paths, before either is loaded
+        source_kind(source)
+    check_weights(args)
+    a, b = load_images(args.a, args.num), load_images(args.b, args.num)
+    session.started()
     from evogan.config import MetricsConfig
     from evogan.metrics.scorer import QualityScorer
 
     cfg = MetricsConfig(real_samples=a.shape[0], inception_weights=args.inception_weights, cache_dir=args.cache_dir)
-    try:
-        scorer = QualityScorer(cfg, f"cli:{Path(args.a).expanduser().resolve()}", a, None, args.device, args.batch_size)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", UserWarning)
-            metrics = scorer.report(b, args.extractor, kid=args.kid, inception_score=args.inception_score)
-    except FileNotFoundError as err:  # no Inception weights
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    scorer = QualityScorer(cfg, f"cli:{Path(args.a).expanduser().resolve()}", a, None, args.device, args.batch_size)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", UserWarning)
+        metrics = scorer.report(b, args.extractor, kid=args.kid, inception_score=args.inception_score)
     for warning in caught:  # e.g. IS requested but the weights have no logits: one line, not a traceback
         print(f"note: {warning.message}", file=sys.stderr)
     for name, value in metrics.items():
         print(f"{name}: {value:.6g}")
     return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(_main, argv, log_level=logging.WARNING)  # stdout holds only the metrics
 
 
 if __name__ == "__main__":

@@ -5,8 +5,9 @@
     python -m evogan.sweep --resume runs/sweeps/lr_latent_sensitivity                 # continue a stopped sweep
     python -m evogan.sweep export runs/sweeps/lr_latent_sensitivity best.pt          # best trial's generator
 
-Exit codes: 0 done, 2 bad input (one line on stderr, before Ray starts), 1 a failure during the
-run (every trial errored).
+Exit codes (:mod:`evogan.cli`): 0 done, 2 bad input (one line on stderr, before Ray starts),
+130 interrupted, 1 a failure during the run (every trial errored). A finished sweep writes
+``summary.json`` (best trial, its metric and config, trial counts) into its results directory.
 """
 
 from __future__ import annotations
@@ -16,11 +17,8 @@ import math
 import sys
 from pathlib import Path
 
+from evogan.cli import Session, run_cli
 from evogan.config import ConfigError
-from evogan.data import DataError
-from evogan.io.checkpoint import CheckpointError
-
-BAD_INPUT = (ConfigError, DataError, CheckpointError)
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -44,24 +42,27 @@ def export_main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     from evogan.tune.export import export_best
 
-    try:
-        info = export_best(args.results_dir, args.out)
-    except BAD_INPUT as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    info = export_best(args.results_dir, args.out)
     print(f"exported trial {info['trial_id']} ({info['variant']}, step {info['step']}, "
           f"{info['metric']} {info['fid']:.3f}) to {info['out']}")
     return 0
 
 
 def report(results, prepared) -> int:
-    """Print the best trial and the export command; 1 when every trial failed."""
+    """Print the best trial and the export command, write summary.json; 1 when every trial failed."""
+    from evogan.io.outputs import write_summary
+    from evogan.io.run_dir import SUMMARY_FILE
+
     errors = len(results.errors)
     if errors == len(results):
         print(f"error: all {errors} trials failed; see {prepared.experiment_dir}", file=sys.stderr)
         return 1
     best = results.get_best_result(prepared.metric, "min", scope="all")
     value = best.metrics_dataframe[prepared.metric].min() if best.metrics_dataframe is not None else math.nan
+    write_summary(prepared.experiment_dir / SUMMARY_FILE, {
+        "experiment_dir": str(prepared.experiment_dir), "trials": len(results), "failed_trials": errors,
+        "fitness_metric": prepared.metric, "best_fitness_fid": float(value), "best_trial": str(best.path),
+        "best_config": best.config})
     print(f"best trial: {best.path}\n  {prepared.metric} {value:.3f}  config {best.config}")
     if errors:
         print(f"  ({errors} of {len(results)} trials failed)")
@@ -70,29 +71,24 @@ def report(results, prepared) -> int:
     return 0
 
 
-def main(argv: list[str] | None = None) -> int:
-    argv = list(sys.argv[1:] if argv is None else argv)
+def _main(argv: list[str], session: Session) -> int:
     if argv[:1] == ["export"]:
         return export_main(argv[1:])
     args = parse_args(argv)
     from evogan.tune.runner import prepare_sweep, run_sweep
 
-    try:
-        if args.resume is not None and args.config is not None:
-            raise ConfigError("--config: cannot be combined with --resume (the sweep's own inputs are used)")
-        prepared = prepare_sweep(args.config, args.overrides, args.resume)
-    except BAD_INPUT as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    if args.resume is not None and args.config is not None:
+        raise ConfigError("--config: cannot be combined with --resume (the sweep's own inputs are used)")
+    prepared = prepare_sweep(args.config, args.overrides, args.resume)
     print(f"sweep: {prepared.total_trials} trials x {prepared.trainer_cfg.evaluations} iterations "
           f"({prepared.trainer_cfg.eval_every} steps each), scheduler {prepared.sweep.scheduler}, "
           f"metric {prepared.metric} -> {prepared.experiment_dir}", flush=True)
-    try:
-        results = run_sweep(prepared)
-    except KeyboardInterrupt:
-        print(f"interrupted; resume with: python -m evogan.sweep --resume {prepared.experiment_dir}", file=sys.stderr)
-        return 130
-    return report(results, prepared)
+    session.started(resume_command=f"python -m evogan.sweep --resume {prepared.experiment_dir}")
+    return report(run_sweep(prepared), prepared)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(_main, argv)
 
 
 if __name__ == "__main__":

@@ -144,6 +144,7 @@ def validate(config: Config) -> None:
     _choice(met.report_extractor, EXTRACTORS, "metrics.report_extractor")
     _require(met.report_samples >= 16, "metrics.report_samples", "must be >= 16")
     _require(met.real_samples >= 16, "metrics.real_samples", "must be >= 16")
+    _require(met.fid_actors >= 1, "metrics.fid_actors", f"must be >= 1, got {met.fid_actors}")
 
     ray_cfg = config.ray
     _require(ray_cfg.num_cpus >= 0, "ray.num_cpus", "must be >= 0")
@@ -152,6 +153,7 @@ def validate(config: Config) -> None:
     _require(ray_cfg.fid_num_cpus >= 0, "ray.fid_num_cpus", "must be >= 0")
     _require(ray_cfg.fid_num_gpus >= 0, "ray.fid_num_gpus", "must be >= 0")
     _require(ray_cfg.recover_attempts >= 0, "ray.recover_attempts", "must be >= 0")
+    _choice(ray_cfg.placement, ("PACK", "SPREAD", "none"), "ray.placement")
     _require(ray_cfg.torch_threads >= 1, "ray.torch_threads", "must be >= 1")
 
     _choice(config.device, ("auto", "cpu", "cuda"), "device")
@@ -159,3 +161,4 @@ def validate(config: Config) -> None:
     _require(bool(out.root), "output.root", "must not be empty")
     _require(out.sample_every >= 1, "output.sample_every", "must be >= 1")
     _require(out.checkpoint_every >= 1, "output.checkpoint_every", "must be >= 1")
+    _require(out.keep_checkpoints >= 1, "output.keep_checkpoints", "must be >= 1")

@@ -11,7 +11,9 @@ import pytest
 import torch
 
 from evogan import run
-from evogan.io.checkpoint import load_checkpoint, load_generator
+from evogan.io.checkpoint import load_generator
+from evogan.io.population_checkpoint import read_latest_manifest, read_shard
+from evogan.io.storage import Storage
 
 
 def _only_run(root: Path) -> Path:
@@ -36,8 +38,12 @@ def test_two_generations_on_two_actors_write_every_output(ray_local, tiny_overri
     assert {p.name for p in (run_dir / "plots").iterdir()} == {"scores.png", "losses.png", "quality.png"}
     assert any((run_dir / "tensorboard").iterdir())
     assert (run_dir / "config.yaml").is_file()
-    latest = load_checkpoint(run_dir / "checkpoints" / "latest.pt", kind="population")
-    assert latest["generation"] == 1 and {side: len(p) for side, p in latest["population"].items()} == {"g": 4, "d": 4}
+    manifest = read_latest_manifest(Storage(run_dir))
+    assert manifest["generation"] == 1 and [e["shard"] for e in manifest["shards"]] == [0, 1]
+    population = [read_shard(Storage(run_dir), e) for e in manifest["shards"]]
+    assert sorted(len(p[side]) for p in population for side in ("g", "d")) == [2, 2, 2, 2]
+    assert [a["shard"] for a in rows[-1]["actors"]] == [0, 1]
+    assert {"breed", "train", "score", "outputs", "checkpoint"} <= rows[-1]["timings"].keys()
     variant, modules, config = load_generator(run_dir)
     assert config.model.width == 8
     summary = json.loads((run_dir / "summary.json").read_text())
@@ -45,9 +51,10 @@ def test_two_generations_on_two_actors_write_every_output(ray_local, tiny_overri
     assert "fid_domain_64" in summary["final_metrics"]
 
 
-def _population_tensors(run_dir: Path) -> dict:
-    saved = load_checkpoint(run_dir / "checkpoints" / "latest.pt", kind="population")
-    return {(side, slot, m["uid"], name): t for side, by_slot in saved["population"].items()
+def _population_tensors(storage: Storage) -> dict:
+    manifest = read_latest_manifest(storage)
+    return {(side, slot, m["uid"], name): t for entry in manifest["shards"]
+            for side, by_slot in read_shard(storage, entry).items()
             for slot, m in by_slot.items() for name, t in m["modules"].items()}
 
 
@@ -60,22 +67,32 @@ def _metric_rows(run_dir: Path) -> list:
 def test_interrupted_then_resumed_equals_uninterrupted(ray_local, tiny_overrides, tmp_path, monkeypatch):
     straight = tiny_overrides + ["evolution.generations=3", f"output.root={tmp_path / 'straight'}"]
     assert run.main(straight) == 0
-    first = tiny_overrides + ["evolution.generations=2", f"output.root={tmp_path / 'resumed'}"]
+    store = tmp_path / "store"
+    first = tiny_overrides + ["evolution.generations=2", f"output.root={tmp_path / 'resumed'}",
+                              f"output.storage=file://{store}"]
     assert run.main(first) == 0
     resumed_dir = _only_run(tmp_path / "resumed")
+    assert not (resumed_dir / "checkpoints" / "latest.json").exists()  # checkpoints live on the storage URI
     with (resumed_dir / "metrics.jsonl").open("a") as handle:
         handle.write('{"generation": 2, "torn')  # a crash mid-write must not break resuming
     assert run.main(["--resume", str(resumed_dir), "evolution.generations=3"]) == 0
     straight_dir = _only_run(tmp_path / "straight")
-    a, b = _population_tensors(straight_dir), _population_tensors(resumed_dir)
+    a, b = _population_tensors(Storage(straight_dir)), _population_tensors(Storage(store / resumed_dir.name))
     assert a.keys() == b.keys()
     for key in a:
         assert torch.equal(a[key], b[key]), key
     assert _metric_rows(straight_dir) == _metric_rows(resumed_dir)
+    assert (store / resumed_dir.name / "metrics.jsonl").is_file()  # the run directory is mirrored
 
-    # a population actor dying mid-run: the driver restarts from the last checkpoint
+
+@pytest.mark.slow
+def test_a_dead_population_actor_is_recovered_alone(ray_local, tiny_overrides, tmp_path, monkeypatch):
+    """Kill actor 1 after generation 1: only it is recreated (from its shard of generation 1) and
+    redoes generation 2 for its own members; the result equals an uninterrupted run."""
     from evogan.io.reporter import RunReporter
 
+    straight = tiny_overrides + ["evolution.generations=4", f"output.root={tmp_path / 'straight'}"]
+    assert run.main(straight) == 0
     report, killed = RunReporter.__call__, []
 
     def report_then_kill(self, summary, engine):
@@ -85,10 +102,16 @@ def test_interrupted_then_resumed_equals_uninterrupted(ray_local, tiny_overrides
             ray_local.kill(self.backend.actors[1])
 
     monkeypatch.setattr(RunReporter, "__call__", report_then_kill)
-    assert run.main(tiny_overrides + ["evolution.generations=3", f"output.root={tmp_path / 'killed'}"]) == 0
-    killed_dir = _only_run(tmp_path / "killed")
-    assert killed and _metric_rows(killed_dir) == _metric_rows(straight_dir)
-    c = _population_tensors(killed_dir)
+    assert run.main(tiny_overrides + ["evolution.generations=4", f"output.root={tmp_path / 'killed'}"]) == 0
+    killed_dir, straight_dir = _only_run(tmp_path / "killed"), _only_run(tmp_path / "straight")
+    rows = [json.loads(line) for line in (killed_dir / "metrics.jsonl").read_text().splitlines()]
+    assert [r["generation"] for r in rows] == [0, 1, 2, 3]  # none missing or repeated
+    assert [r["recovered"] for r in rows] == [[], [], [1], []]
+    pids = [{a["shard"]: a["pid"] for a in r["actors"]} for r in rows]
+    assert len({p[0] for p in pids}) == 1  # actor 0 was never restarted
+    assert pids[1][1] != pids[2][1] == pids[3][1]  # actor 1 was, once
+    assert _metric_rows(killed_dir) == _metric_rows(straight_dir)
+    a, c = _population_tensors(Storage(straight_dir)), _population_tensors(Storage(killed_dir))
     assert c.keys() == a.keys() and all(torch.equal(a[k], c[k]) for k in a)
 
 
@@ -100,7 +123,7 @@ def test_resume_rejects_bad_directories(tmp_path):
     run_dir = tmp_path / "0001-dcgan-shapes"
     (run_dir / "checkpoints").mkdir(parents=True)
     (run_dir / "config.yaml").write_text("seed: 0\n")
-    (run_dir / "checkpoints" / "latest.pt").write_bytes(b"corrupt")
+    (run_dir / "checkpoints" / "latest.json").write_bytes(b"corrupt")
     result = subprocess.run([sys.executable, "-m", "evogan.run", "--resume", str(run_dir)],
                             capture_output=True, text=True, timeout=120)
-    assert result.returncode == 2 and "unreadable checkpoint" in result.stderr
+    assert result.returncode == 2 and "no complete checkpoint" in result.stderr

@@ -114,7 +114,11 @@ def load_data(cfg: DataConfig, seed: int = 0) -> ImageData:
             raise DataError(f"{root}: dataset root does not exist (data.root)")
         if not root.is_dir():
             raise DataError(f"{root}: dataset root is not a directory (data.root)")
-    images, labels, skipped = DATASETS[cfg.name](cfg, root)
+    try:
+        images, labels, skipped = DATASETS[cfg.name](cfg, root)
+    except OSError as err:  # e.g. a folder or file below data.root we may not read
+        where = err.filename or root
+        raise DataError(f"{where}: unreadable ({err.strerror or err.__class__.__name__}; data.root)") from None
     if skipped:
         log.warning("%s: skipped %d unreadable image files", root, skipped)
     need = cfg.holdout + 16

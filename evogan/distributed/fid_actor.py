@@ -30,3 +30,43 @@ def create_fid_actor(metrics_cfg: MetricsConfig, dataset_key: str, real_ref: Any
         metrics_cfg, dataset_key, real_ref, labels_ref, device)
     actor.warm_up.remote(metrics_cfg.fitness_extractor)
     return actor
+
+
+class FIDPool:
+    """The run's FID actors, shared by every population actor (picklable: it holds handles).
+
+    A call carrying one shard's sample sets spreads them over all actors at once (set i to
+    actor (i + rotation) mod P), so every actor gets an equal share of every shard's work: the
+    load is balanced by construction, and with one actor it is one call per shard.
+    """
+
+    def __init__(self, actors: list[Any]):
+        self.actors = list(actors)
+        self._rotation = 0
+
+    def fid_many(self, batches: dict[int, Any], extractor: str) -> dict[int, float]:
+        parts: list[dict[int, Any]] = [{} for _ in self.actors]
+        for i, uid in enumerate(sorted(batches)):
+            parts[(i + self._rotation) % len(self.actors)][uid] = batches[uid]
+        self._rotation += 1
+        refs = [actor.fid_many.remote(part, extractor) for actor, part in zip(self.actors, parts) if part]
+        return {uid: fid for result in ray.get(refs) for uid, fid in result.items()}
+
+    @property
+    def primary(self) -> Any:
+        """The actor that serves reports and one-off scores."""
+        return self.actors[0]
+
+
+def create_fid_pool(metrics_cfg: MetricsConfig, dataset_key: str, real_ref: Any, labels_ref: Any,
+                    num_cpus: float, num_gpus: float) -> FIDPool:
+    """``metrics.fid_actors`` FID actors. With several, the first builds (or loads) the feature
+    network and real statistics before the others start, so they read its disk cache instead of
+    all training the domain extractor at once."""
+    first = create_fid_actor(metrics_cfg, dataset_key, real_ref, labels_ref, num_cpus, num_gpus)
+    actors = [first]
+    if metrics_cfg.fid_actors > 1:
+        ray.get(first.warm_up.remote(metrics_cfg.fitness_extractor))
+        actors += [create_fid_actor(metrics_cfg, dataset_key, real_ref, labels_ref, num_cpus, num_gpus)
+                   for _ in range(metrics_cfg.fid_actors - 1)]
+    return FIDPool(actors)

@@ -160,6 +160,10 @@ class PopulationShard:
         fids = self.quality_fn({uid: s for uid, s in samples.items() if finite[uid]}) if any(finite.values()) else {}
         return samples, {uid: float(fids.get(uid, math.nan)) for uid in samples}
 
+    def hyperparameters(self) -> dict[str, dict[int, dict[str, Any]]]:
+        """{side: {uid: hyperparameters}} of the local members (for the driver's handles and logs)."""
+        return {side: {m.uid: m.hp.to_dict() for m in members.values()} for side, members in self.members.items()}
+
     @torch.inference_mode()
     def _samples(self, member: Individual, n: int, seed: int) -> tuple[torch.Tensor, bool]:
         """(uint8 samples, whether every generated value was finite)."""
@@ -191,6 +195,10 @@ class PopulationShard:
     def _judge_modules(self, member: Individual):
         """D's modules completed with structure-only G modules (what ``discriminate`` expects)."""
         return joined(self._partners["g"], member.modules)
+
+    def checkpoint_samples(self, payload: dict[str, Any], n: int, seed: int) -> torch.Tensor:
+        """``n`` samples of the generator in a generator checkpoint payload (e.g. ``best.pt``)."""
+        return sample_images(self.variant, self._restore("g", payload["member"]).modules, n, seeded_generator(seed))
 
     def samples(self, uid: int, n: int, seed: int) -> torch.Tensor:
         """``n`` samples of the local generator ``uid`` (sample grids, reports)."""
@@ -243,14 +251,26 @@ class PopulationShard:
     def load(self, states: dict[str, dict[int, dict[str, Any]]]) -> None:
         """Rebuild members from :meth:`state` output (weights, optimiser states, variant state)."""
         for side, by_slot in states.items():
-            partner = self._partners["d" if side == "g" else "g"]
-            self.members[side] = {}
-            for slot, saved in by_slot.items():
-                member = self._fresh(side, int(saved["uid"]))
-                member.modules.load_state_dict(saved["modules"])
-                member.hp, member.state = Hyperparameters.from_dict(saved["hp"]), dict(saved.get("state", {}))
-                make_optimizers(self.variant, member, partner)
-                for key, optimizer in member.optimizers.items():
-                    if key in saved.get("optimizers", {}):
-                        optimizer.load_state_dict(saved["optimizers"][key])
-                self.members[side][int(slot)] = member
+            self.members[side] = {int(slot): self._restore(side, saved) for slot, saved in by_slot.items()}
+
+    def _restore(self, side: str, saved: dict[str, Any]) -> Individual:
+        member = self._fresh(side, int(saved["uid"]))
+        member.modules.load_state_dict(saved["modules"])
+        member.hp, member.state = Hyperparameters.from_dict(saved["hp"]), dict(saved.get("state", {}))
+        make_optimizers(self.variant, member, self._partners["d" if side == "g" else "g"])
+        for key, optimizer in member.optimizers.items():
+            if key in saved.get("optimizers", {}):
+                optimizer.load_state_dict(saved["optimizers"][key])
+        return member
+
+    def parents_from(self, side: str, states: dict[int, dict[str, Any]], uids: set[int]) -> dict[int, Parent]:
+        """Parents rebuilt from another shard's checkpointed states (recovery: their owner
+        died or has bred since)."""
+        return {int(saved["uid"]): self._parent(self._restore(side, saved))
+                for saved in states.values() if int(saved["uid"]) in uids}
+
+    def member_state(self, side: str, uid: int) -> dict[str, Any]:
+        """One member's weights, hyperparameters and variant state, without optimiser states."""
+        state = self._find(side, uid).checkpoint_state()
+        state.pop("optimizers")
+        return state

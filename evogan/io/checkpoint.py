@@ -79,12 +79,13 @@ def load_generator(path: str | os.PathLike, device: str = "cpu"):
     checkpoints from coevolution and (G, D) pairs from the trainer both qualify); modules it
     lacks keep their fresh initialisation. Used by ``python -m evogan.fid`` and to seed populations.
     """
+    from evogan.io.run_dir import RunDir
     from evogan.models import build_variant
     from evogan.validation import from_dict
 
     path = Path(path)
     if path.is_dir():
-        path = path / "checkpoints" / "best.pt"
+        path = RunDir(path).best_checkpoint
     payload = load_checkpoint(path)
     config = from_dict(payload["config"])
     member = member_of(payload, path)

@@ -1,25 +1,19 @@
-"""metrics.jsonl (one line per generation) and TensorBoard scalars/images."""
+"""metrics.jsonl (one line per generation or evaluation) and TensorBoard scalars/images.
+
+The scalars of a row go to TensorBoard under the tags :mod:`evogan.io.outputs` defines.
+"""
 
 from __future__ import annotations
 
 import json
-import math
 import os
 from pathlib import Path
 from typing import Any
 
 import torch
 
-
-def _clean(value: Any) -> Any:
-    """JSON cannot hold NaN/inf: write them as null."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return None
-    if isinstance(value, dict):
-        return {k: _clean(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_clean(v) for v in value]
-    return value
+from evogan.io.outputs import SCALARS, json_safe
+from evogan.io.run_dir import RunDir
 
 
 def read_jsonl(path: Path) -> list[dict[str, Any]]:
@@ -35,17 +29,22 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
 
 
 class MetricsLog:
-    """Append-only metrics.jsonl plus an optional TensorBoard writer."""
+    """Append-only metrics.jsonl plus an optional TensorBoard writer.
 
-    def __init__(self, run_dir: Path, tensorboard: bool, resume_after: int | None = None):
-        self.path = run_dir / "metrics.jsonl"
+    ``x`` is the key of a row's TensorBoard step: ``generation`` (evogan.run) or ``step``
+    (evogan.train); it also picks the row's scalar view (:data:`evogan.io.outputs.SCALARS`).
+    """
+
+    def __init__(self, run_dir: RunDir, tensorboard: bool, resume_after: int | None = None, x: str = "generation"):
+        self.path = run_dir.metrics
+        self.x, self.scalars = x, SCALARS[x]
         if resume_after is not None:
             self._truncate(resume_after)
         self.writer = None
         if tensorboard:
             from torch.utils.tensorboard import SummaryWriter
 
-            self.writer = SummaryWriter(str(run_dir / "tensorboard"))
+            self.writer = SummaryWriter(str(run_dir.tensorboard_dir))
 
     def _truncate(self, last_generation: int) -> None:
         """Drop lines past the checkpoint a resumed run continues from."""
@@ -56,14 +55,13 @@ class MetricsLog:
 
     def write(self, record: dict[str, Any]) -> None:
         with self.path.open("a") as handle:
-            handle.write(json.dumps(_clean(record)) + "\n")
+            handle.write(json.dumps(json_safe(record)) + "\n")
             handle.flush()
             os.fsync(handle.fileno())
         if self.writer is not None:
-            step = record["generation"]
-            for key, value in record.get("population", {}).items():
-                if isinstance(value, (int, float)) and math.isfinite(value):
-                    self.writer.add_scalar(f"population/{key}", value, step)
+            for tag, value in self.scalars(record).items():
+                self.writer.add_scalar(tag, value, record[self.x])
+            self.writer.flush()
 
     def image(self, tag: str, grid: torch.Tensor, step: int) -> None:
         if self.writer is not None:

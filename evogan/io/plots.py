@@ -1,38 +1,48 @@
-"""PNG plots of the thesis' figures against generation (seed 002, Figs. 6.5 and 6.6)."""
+"""PNG plots of a run against generation or step (seed 002, Figs. 6.5 and 6.6).
+
+One figure per TensorBoard tag group (:mod:`evogan.io.outputs` names the tags), so a plot and
+its TensorBoard chart always show the same quantities under the same names.
+"""
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
-from typing import Any
+from typing import Mapping, Sequence
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-FIGURES = {
-    "scores.png": ("real_score / fake_score", ("best_real_score", "best_fake_score")),
-    "losses.png": ("loss_g / loss_d", ("best_loss_g", "best_loss_d")),
-}
+from evogan.io.run_dir import RunDir  # noqa: E402
+
+FIGURES = {"scores": "real / fake score, D accuracy", "losses": "losses", "quality": "quality"}
+"""Tag group -> title; the figure is ``plots/<group>.png``."""
 
 
-def write_plots(rows: list[dict[str, Any]], plot_dir: Path, quality_key: str) -> list[Path]:
-    """One PNG per figure from the metrics.jsonl rows; returns the written paths."""
-    plot_dir.mkdir(parents=True, exist_ok=True)
-    generations = [r["generation"] for r in rows]
-    figures = dict(FIGURES)
-    figures["quality.png"] = (f"{quality_key} (best and mean)", ("best_fid", "mean_fid"))
+def _label(tag: str, metric: str) -> str:
+    group, name = tag.split("/", 1)
+    return f"{name.removesuffix('_fid')} {metric}" if group == "quality" else name
+
+
+def plot_groups(run_dir: RunDir, xs: Sequence[float], xlabel: str, points: Sequence[Mapping[str, float]],
+                metric: str) -> list[Path]:
+    """One PNG per group of FIGURES from ``points`` (tag -> value, one per x); returns the paths."""
+    run_dir.plots_dir.mkdir(parents=True, exist_ok=True)
     written = []
-    for filename, (title, keys) in figures.items():
+    for group, title in FIGURES.items():
+        tags = list(dict.fromkeys(tag for point in points for tag in point if tag.startswith(f"{group}/")))
         fig, ax = plt.subplots(figsize=(6, 4))
-        for key in keys:
-            ax.plot(generations, [r["population"].get(key) for r in rows], marker="o", label=key)
-        ax.set_xlabel("generation")
-        ax.set_title(title)
-        ax.legend()
+        for tag in tags:
+            ax.plot(xs, [point.get(tag, math.nan) for point in points], marker="o", label=_label(tag, metric))
+        ax.set_xlabel(xlabel)
+        ax.set_title(metric if group == "quality" else title)
+        if tags:
+            ax.legend()
         ax.grid(alpha=0.3)
         fig.tight_layout()
-        path = plot_dir / filename
+        path = run_dir.plot(group)
         fig.savefig(path, dpi=100)
         plt.close(fig)
         written.append(path)

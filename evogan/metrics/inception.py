@@ -51,13 +51,18 @@ def convert_state_dict_file(source: Path, target: Path) -> Path:
     """Script a torchvision-named Inception state dict (torch-fidelity/pytorch-fid) to ``target``."""
     from evogan.metrics.inception_net import script_from_state_dict
 
-    state = torch.load(source, map_location="cpu", weights_only=True)
+    try:
+        state = torch.load(source, map_location="cpu", weights_only=True)
+        scripted = script_from_state_dict(state)
+    except Exception as err:  # torch raises many types for corrupt files and foreign state dicts
+        detail = str(err).splitlines()[0][:120] if type(err) is ValueError else err.__class__.__name__
+        raise ValueError(f"{source}: neither an Inception TorchScript nor an Inception state dict ({detail})") from None
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, suffix=".tmp")
     os.close(fd)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)
-        torch.jit.save(script_from_state_dict(state), tmp)
+        torch.jit.save(scripted, tmp)
     os.replace(tmp, target)
     return target
 

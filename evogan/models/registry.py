@@ -30,6 +30,14 @@ def variant_options(variant: str, options: Mapping[str, Any]) -> Any:
     return built
 
 
+def check_option_files(variant: str, options: Mapping[str, Any]) -> None:
+    """Raise ConfigError naming the option when a file the variant's options name (or need) is
+    missing or unusable (the Options' ``check_files``); run before any work starts."""
+    check = getattr(variant_options(variant, options), "check_files", None)
+    if check is not None:
+        check()
+
+
 def build_variant(model: ModelConfig, image_shape: tuple[int, int, int]):
     """Instantiate the configured variant for images of shape (C, H, W)."""
     options = variant_options(model.variant, model.options)

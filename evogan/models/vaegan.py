@@ -51,17 +51,20 @@ Choices where the seed is silent:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from evogan.config import ConfigError
+from evogan.io.inputs import first_line
 from evogan.losses import kl_divergence, perceptual_loss, reconstruction_loss, style_loss
 from evogan.models.base import GANVariant
 from evogan.models.dcgan import init_dcgan_weights, stage_sizes
 from evogan.models.layers.attention import SelfAttention2d
-from evogan.models.layers.inception_features import INCEPTION_LAYERS, MIN_INPUT_SIZE, InceptionFeatures
+from evogan.models.layers.inception_features import (INCEPTION_LAYERS, MIN_INPUT_SIZE, InceptionFeatures,
+                                                     inception_weights_path)
 from evogan.models.registry import register_variant
 from evogan.hyperparameters import Hyperparameters
 
@@ -109,6 +112,21 @@ class VAEGANOptions:
         _require(0 <= self.selfsup_mask < 1, "selfsup_mask", f"must be in [0, 1), got {self.selfsup_mask}")
         _require(self.encoder_lr_scale > 0, "encoder_lr_scale", "must be > 0")
         _require(self.selfsup_lr_scale > 0, "selfsup_lr_scale", "must be > 0")
+
+    def check_files(self) -> None:
+        """The Inception weights the perceptual/style losses read on the first train step exist
+        and load (an explicit state dict is converted now); ConfigError naming the option."""
+        if self.perceptual_net != "inception":
+            return
+        key = "model.options.perceptual_weights"
+        explicit = Path(self.perceptual_weights).expanduser() if self.perceptual_weights else None
+        if explicit is not None and not explicit.is_file():
+            problem = "is a directory, expected a file" if explicit.is_dir() else "no such file"
+            raise ConfigError(f"{key}: {explicit}: {problem}")
+        try:
+            inception_weights_path(self.perceptual_weights)
+        except Exception as err:  # missing default weights, or a file that is no Inception TorchScript / state dict
+            raise ConfigError(f"{key}: {first_line(err)} (or set model.options.perceptual_net: none)") from None
 
 
 def _require(ok: bool, key: str, message: str) -> None:

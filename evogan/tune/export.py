@@ -9,28 +9,21 @@ kept for that trial.
 
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any
 
 from evogan.io.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from evogan.tune.runner import SWEEP_FILE
+from evogan.io.inputs import require_new_file
+from evogan.tune.runner import read_sweep_file
 from evogan.tune.trainable import CHECKPOINT_FILE
-
-
-def sweep_info(experiment_dir: Path) -> dict[str, Any]:
-    file = experiment_dir / SWEEP_FILE
-    if not file.is_file():
-        raise CheckpointError(f"{experiment_dir}: not an evogan sweep directory (no {SWEEP_FILE})")
-    return json.loads(file.read_text())
 
 
 def best_trial_checkpoint(experiment_dir: Path) -> tuple[dict[str, Any], str]:
     """(the best trial's saved ``tune_trial`` payload, its trial id)."""
     from ray.tune import ExperimentAnalysis
 
-    info = sweep_info(experiment_dir)
+    info = read_sweep_file(experiment_dir)
     metric, mode = info["metric"], info["mode"]
     try:
         analysis = ExperimentAnalysis(str(experiment_dir), default_metric=metric, default_mode=mode)
@@ -58,6 +51,7 @@ def export_best(experiment_dir: Path, out: Path) -> dict[str, Any]:
     experiment_dir = Path(experiment_dir).expanduser().resolve()
     if not experiment_dir.is_dir():
         raise CheckpointError(f"{experiment_dir}: results directory not found")
+    out = require_new_file(out, "export OUT")
     payload, trial_id = best_trial_checkpoint(experiment_dir)
     if not math.isfinite(payload["fid"]):
         raise CheckpointError(f"{experiment_dir}: the best checkpoint has no finite {payload['metric']}")

@@ -15,6 +15,7 @@ from typing import Any
 from evogan.config import Config, ConfigError, build_dataclass
 from evogan.data import ImageData
 from evogan.config import read_yaml
+from evogan.models.registry import check_option_files
 from evogan.training.loop_config import TrainerConfig, build_sections, validate_trainer, with_overrides
 from evogan.tune.config import SMOKE_MAX_SAMPLES, SMOKE_OVERRIDES, SweepConfig, validate_sweep
 from evogan.tune.search_space import Dimension, check_values, count_trials, grid_combinations, parse_search_space
@@ -58,6 +59,7 @@ def check_search_space(base: dict[str, Any], dimensions: list[Dimension]) -> Non
     def build(assignments: dict[str, Any]) -> None:
         config, sections = build_sections(with_overrides(base, assignments), {"trainer": TrainerConfig})
         validate_trainer(sections["trainer"], config)
+        check_option_files(config.model.variant, config.model.options)  # e.g. a variant grid's weight files
 
     check_values(dimensions, build)
     for combination in grid_combinations(dimensions):
@@ -86,12 +88,13 @@ def experiment_path(sweep: SweepConfig) -> Path:
 
 
 def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Path | None = None) -> PreparedSweep:
-    """Check everything; nothing started. Raises ConfigError / DataError / CheckpointError."""
+    """Check everything; nothing started. Raises ConfigError / DataError / CheckpointError / InputError."""
     from evogan.data import load_data
-    from evogan.driver import check_extractor_weights
+    from evogan.io.storage_check import check_storage_uri
+    from evogan.preflight import check_config_paths
     from evogan.tune.schedulers import check_scheduler
 
-    raw_file = read_yaml(config_path) if resume_dir is None else _saved_inputs(resume_dir)
+    raw_file = read_yaml(config_path) if resume_dir is None else read_sweep_file(resume_dir)["inputs"]
     sweep, base = resolve_sections(raw_file, overrides)
     config, sections = build_sections(base, {"trainer": TrainerConfig})
     trainer_cfg = sections["trainer"]
@@ -102,8 +105,10 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
     validate_sweep(sweep, trainer_cfg.evaluations, total)
     check_scheduler(sweep, dimensions)
     check_tensorboard()
+    check_config_paths(config, run_dir=False)
+    check_storage_uri(sweep.storage_path if resume_dir is None else str(resume_dir),
+                      "sweep.storage_path" if resume_dir is None else "--resume")
     data = load_data(config.data, seed=config.seed)
-    check_extractor_weights(config)
     from evogan.metrics import metric_name
 
     metric = metric_name("fid", config.metrics.fitness_extractor, config.fitness.eval_samples)
@@ -111,20 +116,29 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
     return PreparedSweep(config, trainer_cfg, sweep, base, dimensions, metric, data, path, total, resume_dir is not None)
 
 
-def _saved_inputs(experiment_dir: Path) -> dict[str, Any]:
+def read_sweep_file(experiment_dir: Path) -> dict[str, Any]:
+    """The SWEEP_FILE of an experiment directory; CheckpointError naming it when missing or corrupt."""
     from evogan.io.checkpoint import CheckpointError
+    from evogan.io.inputs import first_line
 
-    file = experiment_dir / SWEEP_FILE
+    file = Path(experiment_dir) / SWEEP_FILE
     if not file.is_file():
         raise CheckpointError(f"{experiment_dir}: not an evogan sweep directory (no {SWEEP_FILE})")
-    return json.loads(file.read_text())["inputs"]
+    try:
+        info = json.loads(file.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise CheckpointError(f"{file}: unreadable sweep file ({first_line(err, 160)})") from None
+    if not isinstance(info, dict) or not isinstance(info.get("inputs"), dict):
+        raise CheckpointError(f"{file}: not an evogan sweep file (no inputs)")
+    return info
 
 
 def write_sweep_file(prepared: PreparedSweep, raw_inputs: dict[str, Any]) -> None:
-    prepared.experiment_dir.mkdir(parents=True, exist_ok=True)
+    from evogan.io.outputs import write_json
+
     info = {"metric": prepared.metric, "mode": "min", "scheduler": prepared.sweep.scheduler,
             "keys": [d.key for d in prepared.dimensions], "inputs": raw_inputs}
-    (prepared.experiment_dir / SWEEP_FILE).write_text(json.dumps(info, indent=2, default=str))
+    write_json(prepared.experiment_dir / SWEEP_FILE, info)
 
 
 def sweep_inputs(prepared: PreparedSweep) -> dict[str, Any]:

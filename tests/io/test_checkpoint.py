@@ -10,6 +10,7 @@ import torch
 
 from evogan.io.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from evogan.io.metrics_log import MetricsLog, read_jsonl
+from evogan.io.run_dir import RunDir
 
 
 def test_round_trip_and_kind_check(tmp_path):
@@ -65,13 +66,14 @@ def test_non_evogan_file_is_refused(tmp_path):
 
 
 def test_metrics_log_survives_a_torn_line_and_truncates_on_resume(tmp_path):
-    log = MetricsLog(tmp_path, tensorboard=False)
+    run = RunDir(tmp_path)
+    log = MetricsLog(run, tensorboard=False)
     for generation in range(3):
         log.write({"generation": generation, "population": {"best_fid": float("nan")}})
-    with (tmp_path / "metrics.jsonl").open("a") as handle:
+    with run.metrics.open("a") as handle:
         handle.write('{"generation": 3, "popul')
-    rows = read_jsonl(tmp_path / "metrics.jsonl")
+    rows = read_jsonl(run.metrics)
     assert [r["generation"] for r in rows] == [0, 1, 2]
     assert rows[0]["population"]["best_fid"] is None  # NaN is written as null, valid JSON
-    MetricsLog(tmp_path, tensorboard=False, resume_after=1)
-    assert [r["generation"] for r in read_jsonl(tmp_path / "metrics.jsonl")] == [0, 1]
+    MetricsLog(run, tensorboard=False, resume_after=1)
+    assert [r["generation"] for r in read_jsonl(run.metrics)] == [0, 1]
