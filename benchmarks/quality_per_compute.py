@@ -681,6 +681,13 @@ def aggregate(plan: Plan, records: list[dict[str, Any]]) -> dict[str, Any]:
     return {"metric": metric, "table": table, "target": target}
 
 
+def dataset_label(plan: Plan, dataset: str) -> str:
+    name = plan.base.get("data", {}).get("name", "")
+    if name == "fashion_mnist":
+        return DATASET_LABELS[dataset]
+    return f"{name}, {'all' if dataset == 'full' else f'{plan.subset_limit}-image subset'}"
+
+
 def plot(plan: Plan, records: list[dict[str, Any]], out: Path) -> list[Path]:
     import matplotlib
 
@@ -709,7 +716,7 @@ def plot(plan: Plan, records: list[dict[str, Any]], out: Path) -> list[Path]:
                         (" (x: round budget)" if x_key == "adam_steps" and arm == "ga" else ""))
                 ax.fill_between(x, np.nanmin(ys, axis=0), np.nanmax(ys, axis=0), color=colours[arm], alpha=0.15)
             ax.set_yscale("log")
-            ax.set_title(DATASET_LABELS.get(dataset, dataset))
+            ax.set_title(dataset_label(plan, dataset))
             ax.set_xlabel(x_label)
             ax.set_ylabel(f"best fitness FID so far (fid_domain_{fmt(plan.budget.eval_samples)})")
             ax.grid(alpha=0.3, which="both")
@@ -730,7 +737,7 @@ def plot(plan: Plan, records: list[dict[str, Any]], out: Path) -> list[Path]:
             ax.scatter([i] * len(values), values, color="k", s=10, zorder=3)
         ax.set_xticks(range(len(arms)), [LABELS[a].split(" ")[0] for a in arms])
         ax.set_yscale("log")
-        ax.set_title(DATASET_LABELS.get(dataset, dataset))
+        ax.set_title(dataset_label(plan, dataset))
         ax.set_ylabel(f"final {metric} of the best generator")
         ax.grid(alpha=0.3, axis="y", which="both")
     fig.tight_layout()
@@ -745,7 +752,7 @@ def markdown(plan: Plan, summary: dict[str, Any]) -> str:
     agg, metric = summary["aggregate"], summary["aggregate"]["metric"]
     lines = []
     for dataset, arms in agg["table"].items():
-        lines += [f"**{DATASET_LABELS.get(dataset, dataset)}** ({metric}, lower is better)", "",
+        lines += [f"**{dataset_label(plan, dataset)}** ({metric}, lower is better)", "",
                   f"| arm | mean ± std | per seed ({', '.join(str(s) for s in plan.seeds)}) | Adam steps | "
                   f"FID evaluations | wall s / run |", "|---|---|---|---|---|---|"]
         for arm, e in arms.items():
@@ -766,6 +773,12 @@ def markdown(plan: Plan, summary: dict[str, Any]) -> str:
         lines.append(f"- {dataset}: (a) vs the better of (d)/(e) = {t['better_rival']}: "
                      f"{100 * t['reduction_vs_better_rival']:+.1f}% lower mean FID, better at every seed: "
                      f"{t['better_at_every_seed']} -> target {'MET' if t['met'] else 'NOT met'}")
+    timing = summary.get("timing") or {}
+    if timing:
+        parts = [f"arms (a)-(d0) grid {timing['arms_grid_s'] / 60:.1f} min" if "arms_grid_s" in timing else "",
+                 f"PBT {sum(timing.get('pbt_s', {}).values()) / 60:.1f} min" if timing.get("pbt_s") else "",
+                 f"Inception cross-check {timing['inception_s'] / 60:.1f} min" if "inception_s" in timing else ""]
+        lines += ["", "Wall clock: " + ", ".join(p for p in parts if p) + "."]
     inc = summary.get("inception")
     if inc:
         lines += ["", f"{inc['metric']} (seed {min(plan.seeds)}, full dataset only; {inc['real_images']} real "
@@ -804,6 +817,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--data-root", default=None, help=f"Fashion-MNIST directory (default: the YAML's, {FASHION_ROOT})")
     p.add_argument("--no-dashboard", action="store_true", help="start Ray without its dashboard")
     p.add_argument("--smoke", action="store_true", help="tiny run on the built-in shapes (< 60 s), for tests")
+    p.add_argument("--from-experiment", type=Path, default=None, metavar="DIR",
+                   help="train nothing: re-aggregate DIR/raw/*.json of an earlier run made with the same flags "
+                        "(and run its Inception cross-check unless --no-inception)")
     return p.parse_args(argv)
 
 
@@ -826,6 +842,8 @@ def make_plan(args: argparse.Namespace) -> Plan:
     base = with_overrides(base, budget_overrides(budget))
     stamp = time.strftime("%Y%m%d-%H%M%S")
     experiment = args.storage_path.resolve() / f"quality_per_compute-{'smoke-' if args.smoke else ''}{stamp}"
+    if args.from_experiment is not None:
+        experiment = args.from_experiment.resolve()
     out = experiment / "results" if args.smoke and args.out == DEFAULT_OUT else args.out.resolve()
     plan = Plan(budget, base, datasets, seeds, arms, out, experiment,
                 args.max_concurrent, inception, dashboard=not (args.no_dashboard or args.smoke), smoke=args.smoke,
@@ -875,18 +893,62 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     FULL_DATA["full"] = data_by_name.get("full")
     print(f"[qpc] data ready ({time.perf_counter() - started:.0f} s)", flush=True)
 
+    errors: list[str] = []
+    timing_file = experiment / "timing.json"
+    if args.from_experiment is None:
+        errors += train_all(plan, data_by_name, experiment, started)
+    timing = json.loads(timing_file.read_text()) if timing_file.is_file() else {}
+    records = []
+    for dataset in plan.datasets:
+        for arm in plan.arms:
+            for seed in plan.seeds:
+                path = raw_path(plan, dataset, arm, seed)
+                if path.is_file():
+                    records.append(json.loads(path.read_text()))
+                else:
+                    errors.append(f"missing result {path.name}")
+    command = " ".join(argv if argv is not None else sys.argv[1:])
+    summary: dict[str, Any] = {"command": f"python benchmarks/quality_per_compute.py {command}".strip(),
+                               "experiment": str(experiment), "machine": info, "budget": asdict(plan.budget),
+                               "datasets": list(plan.datasets), "seeds": list(plan.seeds), "arms": list(plan.arms),
+                               "protocol": {"fitness": f"fid_domain_{fmt(plan.budget.eval_samples)}",
+                                            "final": f"fid_domain_{fmt(plan.budget.final_samples)}",
+                                            "data_split_seed": DATA_SPLIT_SEED, "subset_limit": plan.subset_limit,
+                                            "pbt": plan.pbt},
+                               "timing": timing, "errors": errors}
+    if plan.inception and "full" in plan.datasets:
+        sets = {r["arm"]: Path(r["inception_samples"]) for r in records if r.get("inception_samples")}
+        if sets:
+            print(f"[qpc] Inception cross-check of {sorted(sets)} ...", flush=True)
+            summary["inception"] = inception_cross_check(plan, data_by_name["full"], sets, max(plan.max_concurrent, 1))
+            timing["inception_s"] = summary["inception"]["seconds"]
+    summary["aggregate"] = aggregate(plan, records) if records else {}
+    summary["wall_s"] = time.perf_counter() - started
+    summary["machine"]["load_avg_end"] = list(os.getloadavg())
+    stem = "quality_per_compute_smoke" if plan.smoke else "quality_per_compute"
+    write_json(plan.out / f"{stem}.json", {**summary, "records": records})
+    if records:
+        summary["plots"] = [str(p) for p in plot(plan, records, plan.out)]
+        (plan.out / f"{stem}.md").write_text(markdown(plan, summary))
+        print(markdown(plan, summary), flush=True)
+    print(f"[qpc] done in {summary['wall_s']:.0f} s; errors: {errors or 'none'}", flush=True)
+    return summary
+
+
+def train_all(plan: Plan, data_by_name: dict[str, Any], experiment: Path, started: float) -> list[str]:
+    """The Tune experiments: arms (a)-(d0) as one grid, then one PBT Tuner per dataset and seed."""
     from evogan.config import RayConfig
     from evogan.distributed.cluster import ray_session
 
     errors: list[str] = []
-    pbt_records = []
+    timing: dict[str, Any] = {"setup_s": time.perf_counter() - started, "pbt_s": {}}
     with ray_session(RayConfig(num_cpus=max(plan.max_concurrent, 1), dashboard=plan.dashboard)):
         import ray
 
         grid_started = time.perf_counter()
         errors += run_arm_grid(plan, data_by_name, experiment)
-        grid_wall = time.perf_counter() - grid_started
-        print(f"[qpc] arms (a)-(d0) done ({grid_wall:.0f} s)", flush=True)
+        timing["arms_grid_s"] = time.perf_counter() - grid_started
+        print(f"[qpc] arms (a)-(d0) done ({timing['arms_grid_s']:.0f} s)", flush=True)
         if "pbt" in plan.arms:
             from evogan.distributed.fid_actor import create_fid_actor
 
@@ -899,42 +961,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                     record = run_pbt(plan, dataset, seed, data, experiment, actor)
                     errors += record.get("errors", [])
                     write_json(raw_path(plan, dataset, "pbt", seed), record)
-                    pbt_records.append(record)
                     print(f"[qpc] pbt {dataset} seed {seed}: final {record['final']}", flush=True)
+                    timing["pbt_s"][f"{dataset}_s{seed}"] = record["wall_s"]
                 ray.kill(actor)
-    records = []
-    for dataset in plan.datasets:
-        for arm in plan.arms:
-            for seed in plan.seeds:
-                path = raw_path(plan, dataset, arm, seed)
-                if path.is_file():
-                    records.append(json.loads(path.read_text()))
-                else:
-                    errors.append(f"missing result {path.name}")
-    summary: dict[str, Any] = {"command": "python benchmarks/quality_per_compute.py " + " ".join(argv or sys.argv[1:]),
-                               "experiment": str(experiment), "machine": info, "budget": asdict(plan.budget),
-                               "datasets": list(plan.datasets), "seeds": list(plan.seeds), "arms": list(plan.arms),
-                               "protocol": {"fitness": f"fid_domain_{fmt(plan.budget.eval_samples)}",
-                                            "final": f"fid_domain_{fmt(plan.budget.final_samples)}",
-                                            "data_split_seed": DATA_SPLIT_SEED, "subset_limit": plan.subset_limit,
-                                            "pbt": plan.pbt},
-                               "errors": errors}
-    if plan.inception and "full" in plan.datasets:
-        sets = {r["arm"]: Path(r["inception_samples"]) for r in records if r.get("inception_samples")}
-        if sets:
-            print(f"[qpc] Inception cross-check of {sorted(sets)} ...", flush=True)
-            summary["inception"] = inception_cross_check(plan, data_by_name["full"], sets, max(plan.max_concurrent, 1))
-    summary["aggregate"] = aggregate(plan, records) if records else {}
-    summary["wall_s"] = time.perf_counter() - started
-    summary["machine"]["load_avg_end"] = list(os.getloadavg())
-    stem = "quality_per_compute_smoke" if plan.smoke else "quality_per_compute"
-    write_json(plan.out / f"{stem}.json", {**summary, "records": records})
-    if records:
-        summary["plots"] = [str(p) for p in plot(plan, records, plan.out)]
-        (plan.out / f"{stem}.md").write_text(markdown(plan, summary))
-        print(markdown(plan, summary), flush=True)
-    print(f"[qpc] done in {summary['wall_s']:.0f} s; errors: {errors or 'none'}", flush=True)
-    return summary
+    timing["train_s"] = time.perf_counter() - started
+    write_json(experiment / "timing.json", timing)
+    return errors
 
 
 if __name__ != "__main__":  # imported (e.g. by a test): let Ray workers unpickle the trainable by value

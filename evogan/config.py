@@ -185,6 +185,24 @@ class MetricsConfig:
 
 
 @dataclass(frozen=True)
+class MixtureConfig:
+    enabled: bool = True
+    """At the end of a run, weight the final generators into a mixture that minimises FID
+    (``evogan.evolution.mixture``), save it as ``checkpoints/mixture.pt`` and report it beside
+    the best generator (``mixture_fid_*`` in summary.json)."""
+    iterations: int = 20
+    """Generations of the (1+lambda)-ES over the mixture weights (0: keep the best starting
+    point: uniform weights or the best single generator)."""
+    offspring: int = 1
+    """lambda: candidate weight vectors per ES generation, scored in one call to the FID pool."""
+    samples: int = 1024
+    """Images drawn once per generator; a candidate mixture takes round(w_i * samples) of them
+    from generator i and is scored with the fitness extractor."""
+    sigma: float = 0.1
+    """Initial ES step: Gaussian noise on the (normalised) weights, adapted by the 1/5th rule."""
+
+
+@dataclass(frozen=True)
 class RayConfig:
     address: str = ""
     """Cluster address; empty uses RAY_ADDRESS if set, else starts a local instance."""
@@ -231,6 +249,10 @@ class OutputConfig:
     empty = the run directory itself. A run named 0003-dcgan-shapes stores under <storage>/0003-dcgan-shapes."""
     keep_checkpoints: int = 2
     """Checkpoint generations kept in storage (older shards are deleted; at least 1)."""
+    report_every: int = 5
+    """Rewrite the static run report (report/index.html, ``python -m evogan.report``) every N
+    generations while the run goes, so it can be watched live; it is always written at the end
+    (0: only at the end)."""
 
 
 @dataclass(frozen=True)
@@ -245,6 +267,7 @@ class Config:
     evolution: EvolutionConfig = field(default_factory=EvolutionConfig)
     fitness: FitnessConfig = field(default_factory=FitnessConfig)
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    mixture: MixtureConfig = field(default_factory=MixtureConfig)
     ray: RayConfig = field(default_factory=RayConfig)
     output: OutputConfig = field(default_factory=OutputConfig)
 

@@ -19,7 +19,7 @@ from evogan.data import ImageData, load_data
 from evogan.distributed.cluster import cluster_address, prepare_local_environment, ray_session
 from evogan.io.checkpoint import CheckpointError, atomic_write_bytes, load_checkpoint, load_generator, member_of
 from evogan.io.metrics_log import read_jsonl
-from evogan.io.outputs import write_plots, write_summary
+from evogan.io.outputs import finish_run, write_plots, write_summary
 from evogan.io.population_checkpoint import read_latest_manifest, run_storage
 from evogan.io.storage import Storage
 from evogan.seeding import derive_seed
@@ -39,7 +39,8 @@ class Prepared:
 
 
 def load_seed_population(path: Path, config: Config) -> dict[str, torch.Tensor]:
-    """The weights a generator/population checkpoint holds, checked against this run's model."""
+    """The weights a generator/population/mixture checkpoint holds (a population's best
+    generator, a mixture's highest-weight member), checked against this run's model."""
     _, _, seed_config = load_generator(path)
     if seed_config.model != config.model or seed_config.data.resolution != config.data.resolution \
             or seed_config.data.channels != config.data.channels:
@@ -68,17 +69,6 @@ def prepare(config: Config, resume_dir: RunDir | None = None, saved: dict | None
     return Prepared(config, data, run_dir, saved, seed_modules)
 
 
-def _seed_population(backend: Any, modules: dict[str, torch.Tensor]) -> None:
-    """Every individual takes the seed checkpoint's weights of its own modules (a G-only
-    checkpoint leaves the D's as initialised); optimiser states start fresh."""
-    states = backend.state()
-    for by_slot in states.values():
-        for state in by_slot.values():
-            state["modules"] = {k: modules[k].clone() if k in modules else v for k, v in state["modules"].items()}
-            state["optimizers"] = {}
-    backend.load(states)
-
-
 def _evolve(prepared: Prepared, fid_pool: Any, data_refs: tuple, storage: Storage, saved: dict | None) -> Any:
     """Create the population actors and run the engine to the last generation."""
     from evogan.distributed.placement import Placement
@@ -102,11 +92,15 @@ def _evolve(prepared: Prepared, fid_pool: Any, data_refs: tuple, storage: Storag
         else:
             engine.initialize()
             if prepared.seed_modules is not None:
-                _seed_population(backend, prepared.seed_modules)
+                backend.seed_weights(prepared.seed_modules)
         engine.run()
         metrics = config.metrics
         final = backend.report_best(storage, metrics.report_samples, derive_seed(config.seed, "report"),
                                     metrics.report_extractor, metrics.kid, metrics.inception_score)
+        # Generator mixture and mode coverage (evogan.distributed.mixture_report): after the run only.
+        from evogan.distributed.mixture_report import finish_mixture
+        final.update(finish_mixture(config, engine, backend, fid_pool, storage, prepared.run_dir,
+                                    prepared.data.image_shape, prepared.data.holdout))
     finally:
         reporter.close()
         backend.shutdown()
@@ -154,10 +148,12 @@ def run_prepared(prepared: Prepared) -> dict[str, Any]:
         reporter, final = _evolve_with_recovery(prepared, fid_pool, data_refs, storage)
     rows = read_jsonl(prepared.run_dir.metrics)
     write_plots(prepared.run_dir, rows, reporter.quality_key)
+    details = final.pop("details", {})  # mixture weights and search, mode histograms: sections, not metrics
     summary = write_summary(prepared.run_dir.summary, {
         "run_dir": str(prepared.run_dir), "storage": storage.uri, "generations": len(rows),
         "best_fitness_fid": reporter.best_fid, "fitness_metric": reporter.quality_key,
         "first_generation": rows[0]["population"] if rows else {},
-        "last_generation": rows[-1]["population"] if rows else {}, "final_metrics": final})
+        "last_generation": rows[-1]["population"] if rows else {}, "final_metrics": final, **details})
+    finish_run(config, prepared.run_dir, summary)  # TensorBoard HParams and report/index.html
     reporter.mirror()
     return summary

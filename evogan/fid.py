@@ -2,7 +2,8 @@
 
 A and B may each be an image folder (searched recursively), an ``.npz`` holding a uint8 image
 array (NCHW or NHWC), or a run directory / checkpoint file (N images are sampled from its best
-generator). A is the reference: its statistics are cached, and the domain extractor is trained
+generator, or from the whole mixture of a mixture checkpoint such as ``checkpoints/mixture.pt``).
+A is the reference: its statistics are cached, and the domain extractor is trained
 on A with the self-supervised rotation task. Any unusable input (a source, the Inception weights,
 the cache directory) prints one line naming the path on stderr and exits with code 2, before any
 images are sampled or scored (:mod:`evogan.cli`).
@@ -79,16 +80,17 @@ def load_npz(path: Path, n: int) -> torch.Tensor:
 
 
 def load_generated(path: Path, n: int, seed: int = 0) -> torch.Tensor:
-    """``n`` uint8 samples from the best generator of a run directory or checkpoint file."""
+    """``n`` uint8 samples from the best generator of a run directory or checkpoint file, or
+    from a mixture checkpoint (``checkpoints/mixture.pt``: each image from member i with
+    probability w_i)."""
     from evogan.config import ConfigError
-    from evogan.io.checkpoint import load_generator
-    from evogan.models.sampling import sample_images
+    from evogan.io.checkpoint import load_sampler
 
     try:
-        variant, modules, _ = load_generator(path)
+        sampler = load_sampler(path)
     except ConfigError as err:  # the checkpoint's saved config no longer validates
         raise InputError(f"{path}: checkpoint config: {err}") from None
-    return sample_images(variant, modules, n, torch.Generator().manual_seed(seed))
+    return sampler.sample(n, torch.Generator().manual_seed(seed))
 
 
 def source_kind(source: str) -> tuple[Path, str]:

@@ -31,7 +31,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="continue a run from its last complete checkpoint (RUN_DIR/checkpoints/latest.json, "
                              "or under output.storage; overrides apply on top)")
     parser.add_argument("--seed-population", type=Path, metavar="CHECKPOINT",
-                        help="start every individual from this generator/population checkpoint or run directory")
+                        help="start every individual from this generator/population checkpoint or run directory "
+                             "(a mixture checkpoint: from its highest-weight member)")
     parser.add_argument("overrides", nargs="*", help="dotted key=value overrides")
     return parser.parse_args(argv)
 

@@ -93,7 +93,7 @@ def prepare(args: argparse.Namespace) -> dict[str, Any]:
 def run(prepared: dict[str, Any]) -> dict[str, Any]:
     """Train, evaluate, report; returns the summary written to summary.json."""
     from evogan.io.metrics_log import read_jsonl
-    from evogan.io.outputs import final_report, write_summary
+    from evogan.io.outputs import final_report, finish_run, write_summary
     from evogan.metrics.scorer import QualityScorer
     from evogan.training.loop import run_loop
 
@@ -107,10 +107,12 @@ def run(prepared: dict[str, Any]) -> dict[str, Any]:
     rows = read_jsonl(run_dir.metrics)
     reporter.close(rows)
     final = final_report(config, run_dir, scorer.report, device=str(prepared["device"]))
-    return write_summary(run_dir.summary, {
+    summary = write_summary(run_dir.summary, {
         "run_dir": str(run_dir), "evaluations": len(rows), "steps": rows[-1]["step"] if rows else 0,
         "best_fitness_fid": reporter.best_fid, "fitness_metric": reporter.metric,
         "last_evaluation": rows[-1] if rows else {}, "final_metrics": final})
+    finish_run(config, run_dir, summary, command="train")  # TensorBoard HParams and report/index.html
+    return summary
 
 
 def _main(argv: list[str], session: Session) -> int:

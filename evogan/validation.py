@@ -146,6 +146,12 @@ def validate(config: Config) -> None:
     _require(met.real_samples >= 16, "metrics.real_samples", "must be >= 16")
     _require(met.fid_actors >= 1, "metrics.fid_actors", f"must be >= 1, got {met.fid_actors}")
 
+    mix = config.mixture
+    _require(mix.iterations >= 0, "mixture.iterations", f"must be >= 0, got {mix.iterations}")
+    _require(mix.offspring >= 1, "mixture.offspring", f"must be >= 1, got {mix.offspring}")
+    _require(mix.samples >= 16, "mixture.samples", f"must be >= 16, got {mix.samples}")
+    _require(math.isfinite(mix.sigma) and 0 < mix.sigma <= 1, "mixture.sigma", f"must be in (0, 1], got {mix.sigma}")
+
     ray_cfg = config.ray
     _require(ray_cfg.num_cpus >= 0, "ray.num_cpus", "must be >= 0")
     _require(ray_cfg.actor_num_cpus >= 0, "ray.actor_num_cpus", "must be >= 0")
@@ -162,3 +168,4 @@ def validate(config: Config) -> None:
     _require(out.sample_every >= 1, "output.sample_every", "must be >= 1")
     _require(out.checkpoint_every >= 1, "output.checkpoint_every", "must be >= 1")
     _require(out.keep_checkpoints >= 1, "output.keep_checkpoints", "must be >= 1")
+    _require(out.report_every >= 0, "output.report_every", "must be >= 0 (0: only at the end)")

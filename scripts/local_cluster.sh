@@ -5,7 +5,8 @@
 #   bash scripts/local_cluster.sh --check             exit 0 if the namespaces can be made here, else say why
 #   bash scripts/local_cluster.sh --on-node2 CMD...   (from inside COMMAND) run CMD in the second node's
 #                                                     PID namespace: `--on-node2 ray stop` stops that node
-#                                                     alone; `--on-node2 kill -KILL PID` takes its pids
+#                                                     alone; `--on-node2 kill -KILL PID` kills its process
+#                                                     PID (pids of node2's processes are numbered there)
 #
 # Everything runs inside `unshare -p -f --mount-proc -n` (own PID, mount and network namespace;
 # root or CAP_SYS_ADMIN needed): the only network is loopback, so no port clashes with other Ray
@@ -22,10 +23,12 @@
 #   LOCAL_CLUSTER_DASHBOARD  http://127.0.0.1:8265 (for `ray job submit --address`, the state API)
 #   LOCAL_CLUSTER_GCS        127.0.0.1:6379
 #   LOCAL_CLUSTER_SCRIPT     this script (for --on-node2)
-# The exit status is COMMAND's (or 3 if the cluster did not start). The cluster is always torn
-# down: on success, failure, SIGTERM/SIGINT, and (the kernel kills a PID namespace with its first
-# process) even when this script is SIGKILLed. With LOCAL_CLUSTER_LOGS=DIR set, both nodes' Ray logs
-# are copied there before the teardown.
+#   LOCAL_CLUSTER_STATE      the cluster's private scratch dir (temp dirs, token, node2's namespace pid)
+# The exit status is COMMAND's, 3 if the cluster did not start, 4 if namespaces cannot be made
+# here. The cluster is always torn down: `ray stop` on success, failure, SIGTERM and SIGINT; and
+# when the process group is SIGKILLed, the kernel ends the PID namespace with its first process
+# (unshare --kill-child passes its own death on). With LOCAL_CLUSTER_LOGS=DIR set, both nodes'
+# Ray logs are copied there before the teardown.
 set -euo pipefail
 
 SCRIPT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")"
@@ -61,7 +64,7 @@ on_node2() {  # inside the cluster: run a command in node2's own PID (and /proc)
 teardown() {
   local rc=$?
   trap - EXIT INT TERM
-  [ -n "${CMD_PID:-}" ] && kill -TERM "$CMD_PID" 2>/dev/null && wait "$CMD_PID" 2>/dev/null || true
+  if [ -n "${CMD_PID:-}" ]; then { kill -TERM "$CMD_PID" && wait "$CMD_PID"; } 2>/dev/null || true; fi
   if [ -n "${LOCAL_CLUSTER_LOGS:-}" ]; then
     mkdir -p "$LOCAL_CLUSTER_LOGS"
     for node in head node2; do
@@ -121,8 +124,12 @@ inside() {  # PID 1 of the namespace
     sleep 1; waited=$((waited + 1))
   done
   # The nested namespace's PID 1 (as this namespace numbers it) is the child of that unshare.
-  pgrep -P "$nested" >"$STATE/node2.pid"
+  local node2_init=""
+  read -r node2_init _ <"/proc/$nested/task/$nested/children" || true  # no newline there
+  [ -n "$node2_init" ] || { say "cannot find node2's namespace"; exit 3; }
+  echo "$node2_init" >"$STATE/node2.pid"
 
+  # Both raylets registered with the GCS and visible through the dashboard's state API.
   python - <<'EOF' || exit 3
 import sys, time
 from ray.util.state import list_nodes
@@ -131,8 +138,8 @@ while True:
     try:
         alive = [n for n in list_nodes(address="http://127.0.0.1:8265", raise_on_missing_output=False)
                  if n.state == "ALIVE"]
-    except Exception as err:  # noqa: BLE001  (dashboard still starting)
-        alive, last = [], err
+    except Exception:  # noqa: BLE001  (the dashboard is still starting)
+        alive = []
     if len(alive) == 2:
         break
     if time.time() > deadline:
@@ -155,12 +162,16 @@ case "${1:-}" in
   --check) check; exit ;;
   --on-node2) shift; on_node2 "$@"; exit ;;
   --inside) shift; STATE="$1"; shift; inside "$@" ;;
-  ""|-h|--help) sed -n '2,29p' "$SCRIPT"; exit 2 ;;
+  ""|-h|--help) sed -n '2,/^set -euo/{/^set -euo/!p}' "$SCRIPT"; exit 2 ;;
   *)
     if ! reason=$(check); then say "$reason"; exit 4; fi
-    STATE="$(mktemp -d /tmp/evogan-cluster.XXXXXX)"   # short: Ray's socket paths must fit 107 bytes
+    # Short, since Ray's socket paths must fit in 107 bytes. Seen from here it stays empty (the
+    # namespace mounts its own tmpfs on it), so it can go as soon as the namespace has.
+    STATE="$(mktemp -d /tmp/evogan-cluster.XXXXXX)"
+    trap 'rmdir "$STATE" 2>/dev/null || true' EXIT
+    trap 'exit 143' TERM
+    trap 'exit 130' INT
     rc=0
     unshare -p -f --kill-child --mount-proc -n bash "$SCRIPT" --inside "$STATE" "$@" || rc=$?
-    rmdir "$STATE" 2>/dev/null || rm -rf "$STATE"
     exit "$rc" ;;
 esac

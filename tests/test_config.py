@@ -44,6 +44,11 @@ def test_yaml_and_overrides(tmp_path):
     ("fitness.weights=[1.0]", "fitness.weights"),
     ("data.name=mnist", "data.root"),
     ("evolution.losses=[bce, wasserstein]", "evolution.losses[1]"),
+    ("mixture.iterations=-1", "mixture.iterations"),
+    ("mixture.offspring=0", "mixture.offspring"),
+    ("mixture.samples=8", "mixture.samples"),
+    ("mixture.sigma=0", "mixture.sigma"),
+    ("mixture.enabled=maybe", "mixture.enabled"),
 ])
 def test_rejects_bad_values_naming_the_key(override, key):
     with pytest.raises(ConfigError) as info:

@@ -35,7 +35,8 @@ def test_two_generations_on_two_actors_write_every_output(ray_local, tiny_overri
                 "best_loss_g", "best_loss_d"):
         assert key in rows[-1]["population"]
     assert sorted(p.name for p in (run_dir / "samples").iterdir()) == ["gen_0000.png", "gen_0001.png"]
-    assert {p.name for p in (run_dir / "plots").iterdir()} == {"scores.png", "losses.png", "quality.png"}
+    assert {p.name for p in (run_dir / "plots").iterdir()} == {"scores.png", "losses.png", "quality.png",
+                                                               "mode_coverage.png"}
     assert any((run_dir / "tensorboard").iterdir())
     assert (run_dir / "config.yaml").is_file()
     manifest = read_latest_manifest(Storage(run_dir))
@@ -48,7 +49,48 @@ def test_two_generations_on_two_actors_write_every_output(ray_local, tiny_overri
     assert config.model.width == 8
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["generations"] == 2
-    assert "fid_domain_64" in summary["final_metrics"]
+    final = summary["final_metrics"]
+    assert {"fid_domain_64", "mixture_fid_domain_64", "kid_domain_64", "mixture_kid_domain_64"} <= final.keys()
+    # (the tiny run's classifier sees 512 images for 8 batches: rarely confident, so no count is asserted)
+    assert all(0 <= final[f"modes_{source}"] <= 8 for source in ("real", "best", "mixture"))
+    mixture = summary["mixture"]
+    counts = summary["mode_coverage"]["counts"]
+    assert list(counts) == ["real", "best", "mixture"] and [sum(c) for c in counts.values()] == [64, 64, 64]
+    assert sum(mixture["weights"].values()) == pytest.approx(1.0)
+    assert mixture["fid"] <= min(mixture["single_fids"].values())  # on the pools the ES searched
+    payload = torch.load(run_dir / "checkpoints" / "mixture.pt", weights_only=True)
+    assert payload["kind"] == "mixture" and len(payload["members"]) == len(payload["weights"])
+    assert {"format", "config", "image_shape", "fid", "metric"} <= payload.keys()
+    assert [str(m["uid"]) for m in payload["members"]] == [u for u, w in mixture["weights"].items() if w > 0]
+
+
+@pytest.mark.slow
+def test_seed_population_from_a_mixture_starts_from_its_heaviest_member(ray_local, tiny_overrides, tmp_path):
+    from evogan.config import to_dict
+    from evogan.io.population_checkpoint import write_mixture
+    from evogan.validation import load
+    from tests.evolution.test_mixture import tiny_engine
+
+    engine, backend = tiny_engine()
+    states = backend.state("g")["g"]
+    members = [{k: v for k, v in states[slot].items() if k != "optimizers"} for slot in (0, 1)]
+    write_mixture(Storage(tmp_path / "seed"), [0.3, 0.7], members,
+                  {"config": to_dict(load(None, tiny_overrides)), "image_shape": [1, 28, 28], "fid": 1.0,
+                   "metric": "fid_domain_64"})
+    path = tmp_path / "seed" / "checkpoints" / "mixture.pt"
+    assert run.main(["--seed-population", str(path), *tiny_overrides, "evolution.generations=1",
+                     "train.steps_per_generation=0", "mixture.enabled=false"]) == 0
+    run_dir = _only_run(tmp_path / "runs")
+    storage = Storage(run_dir)
+    generators = [m for e in read_latest_manifest(storage)["shards"] for m in read_shard(storage, e)["g"].values()]
+    assert len(generators) == 4
+    for generator in generators:  # no Adam steps: every G still holds the heaviest member's weights
+        differ = [k for k, t in generator["modules"].items() if not torch.equal(t, members[1]["modules"][k])
+                  and not k.endswith("num_batches_tracked")]  # (sampling in batch-statistics mode counts batches)
+        assert differ == [], differ
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert "mixture" not in summary and "mixture_fid_domain_64" not in summary["final_metrics"]
+    assert "modes_best" in summary["final_metrics"]  # mode coverage does not need the mixture
 
 
 def _population_tensors(storage: Storage) -> dict:

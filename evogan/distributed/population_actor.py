@@ -84,6 +84,9 @@ class PopulationActor:
     def samples(self, uid: int, n: int, seed: int) -> torch.Tensor:
         return self.shard.samples(uid, n, seed)
 
+    def seed_weights(self, weights: dict[str, torch.Tensor]) -> None:
+        self.shard.seed_weights(weights)
+
     def save_shard(self, storage: Storage, generation: int, index: int) -> dict[str, Any]:
         """Write this actor's shard to run storage; only its manifest entry returns."""
         return write_shard(storage, generation, index, self.shard.state())
@@ -109,7 +112,8 @@ class PopulationActor:
         return ray.get(self.fid_pool.primary.report.remote(images, extractor, kid, inception_score))
 
     def where(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "node_id": ray.get_runtime_context().get_node_id(), "device": str(self.shard.device)}
+        return {"pid": os.getpid(), "node_id": ray.get_runtime_context().get_node_id(), "device": str(self.shard.device),
+                "busy": self.shard.pop_busy()}
 
 
 class FIDWait:
@@ -129,15 +133,38 @@ class FIDWait:
         return seconds
 
 
-def gather(calls: dict[int, ray.ObjectRef]) -> tuple[dict[int, Any], set[int]]:
-    """Wait for every call (so live actors finish their part); (results by shard, dead shards)."""
-    results, dead = {}, set()
+def payload_bytes(value: Any) -> int:
+    """Approximate bytes of a call result: tensors and arrays by their data, ObjectRefs by their
+    28-byte id (the object stays in the store), numbers 8, strings by length, containers summed."""
+    if isinstance(value, torch.Tensor):
+        return value.numel() * value.element_size()
+    if isinstance(value, np.ndarray):
+        return value.nbytes
+    if isinstance(value, ray.ObjectRef):
+        return 28
+    if isinstance(value, (str, bytes)):
+        return len(value)
+    if isinstance(value, dict):
+        return sum(payload_bytes(k) + payload_bytes(v) for k, v in value.items())
+    if isinstance(value, (list, tuple, set)):
+        return sum(payload_bytes(v) for v in value)
+    return 8
+
+
+def gather(calls: dict[int, ray.ObjectRef]) -> tuple[dict[int, Any], set[int], bool]:
+    """Wait for every call (so live actors finish their part): (results by shard, dead shards,
+    whether a call lost an object another, now dead, actor owned)."""
+    results, dead, lost = {}, set(), False
     for shard, ref in calls.items():
         try:
             results[shard] = ray.get(ref)
-        except ray.exceptions.RayActorError:
+        except ray.exceptions.RayActorError as err:
+            if isinstance(err, ray.exceptions.RayTaskError):
+                raise  # the actor is alive; a call it made failed
             dead.add(shard)
-    return results, dead
+        except ray.exceptions.ObjectLostError:
+            lost = True
+    return results, dead, lost
 
 
 class RayBackend:
@@ -152,6 +179,8 @@ class RayBackend:
         self.config, self.num_shards = config, config.evolution.num_actors
         self._args = (to_dict(config), images_ref, holdout_ref, fid_pool, config.metrics.fitness_extractor)
         self.placement = placement
+        self.received_bytes = 0
+        """Bytes of call results the driver has received (what metrics.jsonl's driver_bytes counts)."""
         self.actors = [self._start(i) for i in range(self.num_shards)]
 
     def _start(self, index: int) -> Any:
@@ -161,17 +190,22 @@ class RayBackend:
         return PopulationActor.options(**options).remote(*self._args)
 
     def _all(self, calls: dict[int, ray.ObjectRef]) -> dict[int, Any]:
-        results, dead = gather(calls)
+        results, dead, lost = gather(calls)
+        self.received_bytes += payload_bytes(results)
+        if lost:  # e.g. samples published by an actor that died since: find who
+            dead |= gather({i: a.where.remote() for i, a in enumerate(self.actors)})[1]
         if dead:
-            raise ShardsFailed(dead)
+            raise ShardsFailed(dead, partial=results)
+        if lost:
+            raise RuntimeError("an object was lost while every population actor is alive")
         return results
 
     def spawn(self, assignment: dict[int, dict[str, list[tuple[int, int]]]]) -> None:
         self._all({shard: self.actors[shard].spawn.remote(slots) for shard, slots in assignment.items()})
 
-    def train(self, generation: int, only: set[int] | None = None) -> dict[str, dict[int, dict[str, float]]]:
+    def train(self, generation: int, only: set[int] | None = None) -> dict[int, dict[str, dict[int, dict[str, float]]]]:
         shards = range(self.num_shards) if only is None else sorted(only)
-        return merge_by_side(list(self._all({i: self.actors[i].train.remote(generation) for i in shards}).values()))
+        return self._all({i: self.actors[i].train.remote(generation) for i in shards})
 
     def evaluate(self, generation: int, matchups: dict[int, dict[int, list[int]]]):
         """Publish every shard's G samples once, then let each shard judge them with its D's."""
@@ -193,11 +227,19 @@ class RayBackend:
         for target in plans:
             for src, uids in sources.get(target, {}).items():
                 wanted[src] |= set(uids)
-        exported = self._all({src: self.actors[src].export_refs.remote(side, sorted(uids))
-                              for src, uids in wanted.items()})
+        try:
+            exported = self._all({src: self.actors[src].export_refs.remote(side, sorted(uids))
+                                  for src, uids in wanted.items()})
+        except ShardsFailed as failure:  # no target has bred yet
+            raise ShardsFailed(failure.shards, "while exporting parents") from None
         refs = {uid: ref for by_uid in exported.values() for uid, ref in by_uid.items()}  # all exported first
         self._all({t: self.actors[t].breed.remote(side, p, {uid: refs[uid] for src_uids in sources.get(t, {}).values()
                                                             for uid in src_uids}) for t, p in plans.items()})
+
+    def seed_weights(self, weights: dict[str, torch.Tensor]) -> None:
+        """Start every individual from one checkpoint's weights, put in the object store once."""
+        ref = ray.put(weights)
+        self._all({i: a.seed_weights.remote(ref) for i, a in enumerate(self.actors)})
 
     def replace(self, shards: set[int]) -> None:
         """Start new actors for dead shards (they wait for resources, e.g. a lost node's)."""

@@ -172,15 +172,13 @@ class Engine:
                 plans, sources = journal.plans[side]
                 todo = {s: p for s, p in plans.items() if s not in journal.bred[side]}
                 if todo:
-                    self.backend.breed(side, todo, sources, self._stored_parents(side) if journal.recovering else None)
-                    journal.bred[side] |= set(todo)
+                    with journal.completing(journal.bred[side], set(todo)):
+                        self.backend.breed(side, todo, sources, self._stored_parents(side) if journal.recovering else None)
         with timed(timings, "train"):
             todo = set(range(self.backend.num_shards)) - journal.trained
             if todo:
-                stats = self.backend.train(generation, only=todo if journal.trained else None)
-                for side in SIDES:
-                    journal.train_stats[side].update(stats[side])
-                journal.trained |= todo
+                with journal.completing(journal.trained, todo, journal.record_training) as done:
+                    done.update(self.backend.train(generation, only=todo if journal.trained else None))
         with timed(timings, "score"):
             results = self.evaluate(generation, journal.train_stats)
         self.generation = generation

@@ -53,9 +53,9 @@ class LocalBackend:
         for shard, slots in assignment.items():
             self.shards[shard].spawn(slots)
 
-    def train(self, generation: int, only: set[int] | None = None) -> dict[str, dict[int, dict[str, float]]]:
-        return merge_by_side([shard.train(generation) for i, shard in enumerate(self.shards)
-                              if only is None or i in only])
+    def train(self, generation: int, only: set[int] | None = None) -> dict[int, dict[str, dict[int, dict[str, float]]]]:
+        """Training statistics per shard."""
+        return {i: shard.train(generation) for i, shard in enumerate(self.shards) if only is None or i in only}
 
     def evaluate(self, generation: int, matchups: dict[int, dict[int, list[int]]]):
         samples, fids = {}, {}
@@ -83,6 +83,10 @@ class LocalBackend:
         for target, shard_plans in plans.items():
             self.shards[target].breed(side, shard_plans, exported.get(target, {}))
 
+    def seed_weights(self, weights: dict[str, torch.Tensor]) -> None:
+        for shard in self.shards:
+            shard.seed_weights(weights)
+
     def replace(self, shards: set[int]) -> None:
         for index in shards:
             self.shards[index] = self._make()
@@ -98,7 +102,8 @@ class LocalBackend:
         write_generator(storage, self.shards[slot % self.num_shards].member_state("g", uid), meta)
 
     def where(self) -> list[dict[str, Any]]:
-        return [{"shard": i, "pid": os.getpid(), "node_id": "local"} for i in range(self.num_shards)]
+        return [{"shard": i, "pid": os.getpid(), "node_id": "local", "busy": shard.pop_busy()}
+                for i, shard in enumerate(self.shards)]
 
     def samples(self, slot: int, uid: int, n: int, seed: int) -> torch.Tensor:
         return self.shards[slot % self.num_shards].samples(uid, n, seed)

@@ -11,16 +11,19 @@ Scoring is side-effect free and simply runs again.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 
 class ShardsFailed(RuntimeError):
     """Population actors (shard indices) died during a generation."""
 
-    def __init__(self, shards: set[int], why: str = ""):
+    def __init__(self, shards: set[int], why: str = "", partial: dict[int, Any] | None = None):
         super().__init__(f"population actor(s) {sorted(shards)} died" + (f": {why}" if why else ""))
         self.shards = set(shards)
+        self.partial = partial or {}
+        """Results of the shards that completed the failed call (they must not redo it)."""
 
 
 @dataclass(frozen=True)
@@ -54,3 +57,27 @@ class Journal:
     timings: dict[str, float] = field(default_factory=dict)
     recovering: bool = False
     manifest: dict[str, Any] | None = None
+
+    def record_training(self, shard: int, stats: dict[str, dict[int, dict[str, float]]]) -> None:
+        for side, by_uid in stats.items():
+            self.train_stats[side].update(by_uid)
+
+    @contextlib.contextmanager
+    def completing(self, done: set[int], todo: set[int], record: Callable[[int, Any], None] | None = None
+                   ) -> Iterator[dict[int, Any]]:
+        """Mark ``todo`` shards done after the block; if some died, mark (and record) only the
+        ones that completed, then let the failure propagate."""
+        results: dict[int, Any] = {}
+        try:
+            yield results
+        except ShardsFailed as failure:
+            self._mark(done, set(failure.partial) & todo, failure.partial, record)
+            raise
+        self._mark(done, todo, results, record)
+
+    @staticmethod
+    def _mark(done: set[int], shards: set[int], results: dict[int, Any], record) -> None:
+        for shard in shards:
+            if record is not None and shard in results:
+                record(shard, results[shard])
+            done.add(shard)

@@ -27,6 +27,7 @@ from evogan.models import build_variant
 from evogan.models.evaluation import discriminator_outputs
 from evogan.models.sampling import batch_stat_mode, sample_images
 from evogan.seeding import derive_seed, numpy_rng
+from evogan.timing import timed
 from evogan.training.individual import (Individual, joined, make_optimizers, pair_hyperparameters, pair_member,
                                         split_modules)
 from evogan.training.member import seeded_generator
@@ -81,6 +82,8 @@ class PopulationShard:
         self.toolboxes = {side: build_toolbox(self.config.evolution, self.config.fitness, side) for side in SIDES}
         self.members: dict[str, dict[int, Individual]] = {"g": {}, "d": {}}
         self._partners = split_modules(self.variant, self.variant.build())  # structure only
+        self.busy: dict[str, float] = {}
+        """Seconds spent training, sampling (incl. waiting on FID) and judging since :meth:`pop_busy`."""
 
     # ---------------------------------------------------------------- population
     def spawn(self, assignment: dict[str, list[tuple[int, int]]]) -> None:
@@ -119,7 +122,15 @@ class PopulationShard:
         raise KeyError(f"{side} individual {uid} is not on this shard")
 
     # ---------------------------------------------------------------- one generation
+    def pop_busy(self) -> dict[str, float]:
+        busy, self.busy = self.busy, {}
+        return busy
+
     def train(self, generation: int) -> dict[str, dict[int, dict[str, float]]]:
+        with timed(self.busy, "train"):
+            return self._train(generation)
+
+    def _train(self, generation: int) -> dict[str, dict[int, dict[str, float]]]:
         """Memetic steps: each local G against local D's in rotating rounds (see
         :func:`training_rounds`); each pair step updates D on (real, G's fakes), then G against D.
 
@@ -152,6 +163,10 @@ class PopulationShard:
     def publish(self, generation: int) -> tuple[dict[int, torch.Tensor], dict[int, float]]:
         """Every local G's uint8 samples (the same latents for all: common random numbers) and
         their FIDs from one call to the FID service. Non-finite samples give FID NaN."""
+        with timed(self.busy, "publish"):
+            return self._publish(generation)
+
+    def _publish(self, generation: int) -> tuple[dict[int, torch.Tensor], dict[int, float]]:
         n, seed = self.config.fitness.eval_samples, derive_seed(self.config.seed, generation, "eval")
         samples, finite = {}, {}
         for member in self.members["g"].values():
@@ -176,6 +191,11 @@ class PopulationShard:
               ) -> tuple[list[dict[str, Any]], dict[int, dict[str, float]]]:
         """Score each local D (uid -> opposing G uids) on held-out real images and on the
         opposing G's ``samples``; loss-aware (each D under its own loss)."""
+        with timed(self.busy, "judge"):
+            return self._judge(matchups, samples)
+
+    def _judge(self, matchups: dict[int, list[int]], samples: dict[int, torch.Tensor]
+               ) -> tuple[list[dict[str, Any]], dict[int, dict[str, float]]]:
         edges, judges = [], {}
         for d_uid, g_uids in sorted(matchups.items()):
             member = self._find("d", d_uid)
@@ -268,6 +288,16 @@ class PopulationShard:
         died or has bred since)."""
         return {int(saved["uid"]): self._parent(self._restore(side, saved))
                 for saved in states.values() if int(saved["uid"]) in uids}
+
+    def seed_weights(self, weights: dict[str, torch.Tensor]) -> None:
+        """Every member takes ``weights``' tensors of its own modules (a G-only checkpoint leaves
+        the D's as initialised); optimiser states start fresh."""
+        for side, members in self.members.items():
+            partner = self._partners["d" if side == "g" else "g"]
+            for member in members.values():
+                own = {k: v for k, v in weights.items() if k in member.modules.state_dict()}
+                member.modules.load_state_dict(own, strict=False)
+                make_optimizers(self.variant, member, partner)
 
     def member_state(self, side: str, uid: int) -> dict[str, Any]:
         """One member's weights, hyperparameters and variant state, without optimiser states."""

@@ -6,6 +6,7 @@ over the old one, so a crash or a full disk never leaves a half-written file beh
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from pathlib import Path
@@ -59,9 +60,13 @@ def load_checkpoint(path: str | os.PathLike, kind: str | None = None) -> dict[st
 
 
 def member_of(payload: dict[str, Any], path: Path) -> dict[str, Any]:
-    """The generator entry of a checkpoint: ``member`` of a generator checkpoint, or the hall-of-
-    fame (else first) generator of a population checkpoint."""
+    """The generator entry of a checkpoint: ``member`` of a generator checkpoint, the hall-of-
+    fame (else first) generator of a population checkpoint, or the highest-weight member of a
+    mixture checkpoint (what ``--seed-population`` starts every individual from)."""
     member = payload.get("member")
+    if member is None and payload.get("kind") == "mixture":
+        members, weights = _mixture_parts(payload, path)
+        member = members[max(range(len(members)), key=lambda i: weights[i])]
     if member is None and payload.get("kind") == "population":
         generators = list(payload["population"].get("g", {}).values())
         best = [h["uid"] for h in payload.get("hall_of_fame", [])]
@@ -71,32 +76,81 @@ def member_of(payload: dict[str, Any], path: Path) -> dict[str, Any]:
     return member
 
 
-def load_generator(path: str | os.PathLike, device: str = "cpu"):
-    """(variant, modules, config) of the generator in a run directory or checkpoint file.
+def _mixture_parts(payload: dict[str, Any], path: Path) -> tuple[list[dict[str, Any]], list[float]]:
+    """(members, weights) of a mixture checkpoint, checked: as many finite weights >= 0 as members."""
+    members, weights = payload.get("members"), payload.get("weights")
+    if not isinstance(members, list) or not isinstance(weights, list) or not members \
+            or len(members) != len(weights):
+        raise CheckpointError(f"{path}: mixture checkpoint needs as many members as weights")
+    try:
+        weights = [float(w) for w in weights]
+    except (TypeError, ValueError):
+        raise CheckpointError(f"{path}: mixture weights must be numbers") from None
+    if not all(math.isfinite(w) and w >= 0 for w in weights) or sum(weights) <= 0:
+        raise CheckpointError(f"{path}: mixture weights must be finite, >= 0 and not all 0")
+    return members, weights
 
-    A run directory resolves to its ``checkpoints/best.pt``; ``population`` checkpoints use
-    their best generator. The checkpoint must hold every generator-side module (G-only
-    checkpoints from coevolution and (G, D) pairs from the trainer both qualify); modules it
-    lacks keep their fresh initialisation. Used by ``python -m evogan.fid`` and to seed populations.
-    """
+
+def _checkpoint_file(path: str | os.PathLike) -> Path:
     from evogan.io.run_dir import RunDir
-    from evogan.models import build_variant
-    from evogan.validation import from_dict
 
     path = Path(path)
-    if path.is_dir():
-        path = RunDir(path).best_checkpoint
-    payload = load_checkpoint(path)
-    config = from_dict(payload["config"])
-    member = member_of(payload, path)
-    variant = build_variant(config.model, tuple(payload["image_shape"]))
+    return RunDir(path).best_checkpoint if path.is_dir() else path
+
+
+def _generator_modules(variant: Any, member: dict[str, Any], config: Any, path: Path, device: str):
+    """A freshly built variant's modules with ``member``'s weights (every G-side module required)."""
     modules = variant.build()
     try:
         loaded = modules.load_state_dict(member["modules"], strict=False)
-    except (RuntimeError, KeyError) as err:
+    except (RuntimeError, KeyError, TypeError) as err:
         raise CheckpointError(f"{path}: weights do not match {config.model.variant} ({str(err)[:120]})") from None
     missing = [k for k in loaded.missing_keys if variant.module_side(k.split(".")[0]) == "g"]
     if loaded.unexpected_keys or missing:
         wrong = (loaded.unexpected_keys or missing)[0]
         raise CheckpointError(f"{path}: weights do not match {config.model.variant} ({wrong})")
-    return variant, modules.to(device), config
+    return modules.to(device)
+
+
+def load_sampler(path: str | os.PathLike, device: str = "cpu"):
+    """Something with ``.sample(n, gen) -> uint8 images`` for any generator source: a
+    :class:`~evogan.models.sampling.MixtureSampler` for a mixture checkpoint (each image from
+    member i with probability w_i), else a :class:`~evogan.models.sampling.GeneratorSampler`
+    of :func:`load_generator`'s generator. Both carry ``variant``, ``config`` and ``kind``."""
+    from evogan.models import build_variant
+    from evogan.models.sampling import GeneratorSampler, MixtureSampler
+    from evogan.validation import from_dict
+
+    path = _checkpoint_file(path)
+    payload = load_checkpoint(path)
+    if payload.get("kind") != "mixture":
+        return GeneratorSampler(*_generator_of(payload, path, device))
+    config = from_dict(payload["config"])
+    members, weights = _mixture_parts(payload, path)
+    variant = build_variant(config.model, tuple(payload["image_shape"]))
+    return MixtureSampler(variant, [_generator_modules(variant, m, config, path, device) for m in members],
+                          weights, config)
+
+
+def load_generator(path: str | os.PathLike, device: str = "cpu"):
+    """(variant, modules, config) of the generator in a run directory or checkpoint file.
+
+    A run directory resolves to its ``checkpoints/best.pt``; ``population`` checkpoints use
+    their best generator, ``mixture`` checkpoints their highest-weight member (sample the whole
+    mixture with :func:`load_sampler`). The checkpoint must hold every generator-side module (G-only
+    checkpoints from coevolution and (G, D) pairs from the trainer both qualify); modules it
+    lacks keep their fresh initialisation. Used by ``python -m evogan.fid`` and to seed populations.
+    """
+    path = _checkpoint_file(path)
+    return _generator_of(load_checkpoint(path), path, device)
+
+
+def _generator_of(payload: dict[str, Any], path: Path, device: str):
+    """(variant, modules, config) of :func:`member_of` ``payload``."""
+    from evogan.models import build_variant
+    from evogan.validation import from_dict
+
+    config = from_dict(payload["config"])
+    member = member_of(payload, path)
+    variant = build_variant(config.model, tuple(payload["image_shape"]))
+    return variant, _generator_modules(variant, member, config, path, device), config

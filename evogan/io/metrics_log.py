@@ -7,25 +7,13 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 from typing import Any
 
 import torch
 
+from evogan.io.jsonl import read_jsonl  # noqa: F401  (re-exported: evogan.io.metrics_log.read_jsonl)
 from evogan.io.outputs import SCALARS, json_safe
 from evogan.io.run_dir import RunDir
-
-
-def read_jsonl(path: Path) -> list[dict[str, Any]]:
-    if not path.is_file():
-        return []
-    rows = []
-    for line in path.read_text().splitlines():
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            break  # a torn last line from a crash: everything before it is intact
-    return rows
 
 
 class MetricsLog:

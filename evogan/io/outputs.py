@@ -21,10 +21,17 @@ TensorBoard tags are the same for the same quantity in ``evogan.run`` and ``evog
 ``train/<key>``         train: loss averages over the interval (``train_*``)
 ``balancer/<key>``      train: DQN balancer statistics (``balancer_*``)
 ``samples/best``        image: the best generator's 8x8 grid (the same latents every time)
+``final/best_fid``      HParams metric: the lowest fitness FID of the run / trial
+``final/<metric>``      HParams metric: the final report's metrics (``fid_domain_2k`` ...)
 ======================  ==================================================================
 
+``evogan.sweep`` writes the same tags for each Tune trial against its step
+(:class:`evogan.tune.tensorboard.TensorBoardCallback`), so ``tensorboard --logdir runs`` shows GA
+runs, standalone trainings and Tune trials side by side. At the end each of the three writes
+TensorBoard HParams: the same main config keys (:data:`HPARAM_KEYS`, plus ``command``) and the
+``final/`` metrics, so the HParams tab compares them in one table.
+
 ``plots/{scores,losses,quality}.png`` draw the ``scores/``, ``losses/`` and ``quality/`` tags.
-Ray Tune sweeps log through Tune's own TensorBoard callback (``ray/tune/<metric>``).
 """
 
 from __future__ import annotations
@@ -157,3 +164,54 @@ def final_report(config: Config, run_dir: RunDir, report: ReportFn, device: str 
     images = sample_images(variant, modules, metrics.report_samples,
                            seeded_generator(derive_seed(config.seed, "report")))
     return report(images, metrics.report_extractor, metrics.kid, metrics.inception_score)
+
+
+# ----------------------------------------------------------------------------- end of a run
+
+HPARAM_KEYS = ("seed", "data.name", "data.resolution", "data.limit", "model.variant", "model.latent_dim", "model.width",
+               "train.lr_g", "train.lr_d", "train.loss", "train.batch_size", "train.steps_per_generation",
+               "train.lr_schedule", "train.augment", "evolution.mode", "evolution.population_size",
+               "evolution.generations", "evolution.selection", "evolution.crossover", "evolution.mutation_sigma",
+               "fitness.objectives", "fitness.eval_samples", "metrics.fitness_extractor")
+"""The resolved config's main keys, logged as TensorBoard HParams by evogan.run, .train and .sweep."""
+
+
+def hparams_of(config: Config, command: str) -> dict[str, bool | int | float | str]:
+    """HParams of a run: :data:`HPARAM_KEYS` of ``config`` (lists as text) and ``command``
+    (``run``, ``train`` or ``sweep``)."""
+    from evogan.config import to_dict
+
+    values: dict[str, Any] = to_dict(config)
+    out: dict[str, bool | int | float | str] = {"command": command}
+    for key in HPARAM_KEYS:
+        value: Any = values
+        for part in key.split("."):
+            value = value.get(part) if isinstance(value, Mapping) else None
+        if value is not None:
+            out[key] = value if isinstance(value, (bool, int, float, str)) else json.dumps(value)
+    return out
+
+
+def final_scalars(summary: Mapping[str, Any]) -> dict[str, float]:
+    """``final/best_fid`` and ``final/<metric>`` of a summary (``best_fitness_fid``, ``final_metrics``)."""
+    out = {"final/best_fid": summary.get("best_fitness_fid")}
+    out.update({f"final/{key}": value for key, value in (summary.get("final_metrics") or {}).items()})
+    return {tag: float(value) for tag, value in out.items() if _finite(value)}
+
+
+def write_hparams(log_dir: Path, hparams: Mapping[str, Any], metrics: Mapping[str, float]) -> None:
+    """TensorBoard HParams into ``log_dir`` itself (``run_name="."``), next to the run's scalars."""
+    from torch.utils.tensorboard import SummaryWriter
+
+    with SummaryWriter(str(log_dir)) as writer:
+        writer.add_hparams(dict(hparams), dict(metrics), run_name=".")
+
+
+def finish_run(config: Config, run_dir: RunDir, summary: Mapping[str, Any], command: str = "run") -> None:
+    """End-of-run outputs of ``evogan.run`` and ``evogan.train``: TensorBoard HParams (when
+    ``output.tensorboard``) and the run report (``report/index.html``)."""
+    from evogan.report import refresh_report
+
+    if config.output.tensorboard:
+        write_hparams(run_dir.tensorboard_dir, hparams_of(config, command), final_scalars(summary))
+    refresh_report(run_dir)

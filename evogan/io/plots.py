@@ -47,3 +47,32 @@ def plot_groups(run_dir: RunDir, xs: Sequence[float], xlabel: str, points: Seque
         plt.close(fig)
         written.append(path)
     return written
+
+
+def plot_mode_coverage(run_dir: RunDir, counts: Mapping[str, Sequence[int]], mode_names: Sequence[str],
+                       min_share: float) -> Path:
+    """``plots/mode_coverage.png``: the share of each source's images per mode (``counts`` as
+    :func:`evogan.metrics.modes.mode_counts`: one count per mode, then "unsure"), with the
+    coverage threshold; the legend gives each source's covered modes."""
+    import numpy as np
+
+    run_dir.plots_dir.mkdir(parents=True, exist_ok=True)
+    labels = list(mode_names) + ["unsure"]
+    fig, ax = plt.subplots(figsize=(8, 4))
+    width = 0.8 / max(len(counts), 1)
+    for i, (source, values) in enumerate(counts.items()):
+        total = max(sum(values), 1)
+        covered = sum(1 for c in values[:-1] if c / total >= min_share)
+        ax.bar(np.arange(len(labels)) + (i - (len(counts) - 1) / 2) * width, [c / total for c in values], width,
+               label=f"{source}: {covered}/{len(mode_names)} modes")
+    ax.axhline(min_share, color="k", linestyle="--", linewidth=0.8, label=f"covered: >= {min_share:.0%}")
+    ax.set_xticks(range(len(labels)), labels, rotation=30)
+    ax.set_ylabel("share of images")
+    ax.set_title("mode coverage (domain classifier, confident assignments)")
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3, axis="y")
+    fig.tight_layout()
+    path = run_dir.plot("mode_coverage")
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path

@@ -6,6 +6,7 @@ Layout under the storage root::
     checkpoints/gen_000012/manifest.json  written by the driver once every shard is written
     checkpoints/latest.json               a copy of the last complete manifest
     checkpoints/best.pt                   the best generator so far, written by its actor
+    checkpoints/mixture.pt                the final generators' FID-optimised mixture (end of run)
 
 A shard holds its actor's individuals (weights, optimiser states, variant state) and is read
 with ``torch.load(weights_only=True)``. The manifest holds only scalars: the generation, the
@@ -27,6 +28,7 @@ from evogan.io.storage import Storage, sha256
 CHECKPOINTS = "checkpoints"
 LATEST = f"{CHECKPOINTS}/latest.json"
 BEST = f"{CHECKPOINTS}/best.pt"
+MIXTURE = f"{CHECKPOINTS}/mixture.pt"
 
 
 def run_storage(output: Any, run_root: Any) -> Storage:
@@ -82,6 +84,14 @@ def read_generator(storage: Storage) -> dict[str, Any]:
     if not isinstance(payload, dict) or payload.get("kind") != "generator":
         raise CheckpointError(f"{storage.path(BEST)}: not a generator checkpoint")
     return payload
+
+
+def write_mixture(storage: Storage, weights: list[float], members: list[dict[str, Any]], meta: dict[str, Any]) -> None:
+    """``mixture.pt``: generator i of ``members`` (member states without optimiser state) is
+    sampled with probability ``weights[i]``; ``meta`` as for :func:`write_generator`. Written
+    by the driver at the end of a run (the members' weights reach it only then)."""
+    storage.write(MIXTURE, encode({"kind": "mixture", "weights": [float(w) for w in weights],
+                                   "members": members, **meta}))
 
 
 def write_manifest(storage: Storage, manifest: dict[str, Any]) -> None:

@@ -43,6 +43,7 @@ class RunReporter:
         self.log = MetricsLog(run_dir, config.output.tensorboard, resume_after)
         self.best_fid, self.best_uid = best_fid, best_uid
         self.quality_key = fitness_metric_name(config)
+        self._received = 0
 
     def __call__(self, summary: dict[str, Any], engine: Any) -> None:
         generation, population, out = summary["generation"], summary["population"], self.config.output
@@ -61,8 +62,17 @@ class RunReporter:
             with timed(timings, "checkpoint"):
                 entries = self.backend.save_shards(self.storage, generation)
         summary["seconds"] += timings.get("outputs", 0.0) + timings.get("checkpoint", 0.0)
+        busiest = max((sum(a.get("busy", {}).values()) for a in summary["actors"]), default=0.0)
+        timings["actor_busy_max"] = busiest
+        timings["engine_overhead"] = max(0.0, summary["seconds"] - busiest)
+        received = getattr(self.backend, "received_bytes", 0)
+        summary["driver_bytes"], self._received = received - self._received, received
         self.log.write({"metric": self.quality_key, **summary})
         self._progress(summary)
+        if out.report_every and (generation + 1) % out.report_every == 0 and not last:  # live run report
+            from evogan.report import refresh_report  # (the last one is written by the driver at the end)
+
+            refresh_report(self.run_dir, live=True)
         if checkpoint:
             write_manifest(self.storage, {**engine.light_state(), "shards": entries, "best_fid": _finite_or_none(self.best_fid),
                                           "best_uid": self.best_uid, "num_shards": len(entries), **self._common()})

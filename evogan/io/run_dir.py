@@ -8,11 +8,13 @@ Nothing else in evogan spells a run-directory path: code asks :class:`RunDir` fo
 ``metrics.jsonl``           one line per generation / evaluation
 ``summary.json``            first/last statistics and the final report metrics
 ``samples/``                ``gen_NNNN.png`` (evolution) or ``step_NNNNNN.png`` (trainer) grids
-``plots/``                  ``scores.png``, ``losses.png``, ``quality.png``
+``plots/``                  ``scores.png``, ``losses.png``, ``quality.png`` (``shapes``: ``mode_coverage.png``)
 ``tensorboard/``            TensorBoard event files
 ``checkpoints/latest.pt``   what ``--resume`` continues from
 ``checkpoints/latest.json`` manifest of actor-side checkpoint shards
 ``checkpoints/best.pt``     the best generator so far (a "generator" checkpoint)
+``checkpoints/mixture.pt``  the final generators' FID-optimised mixture (a "mixture" checkpoint)
+``report/index.html``       the static run report (``python -m evogan.report``)
 ==========================  ============================================================
 """
 
@@ -90,6 +92,15 @@ class RunDir:
     @property
     def tensorboard_dir(self) -> Path:
         return self.root / "tensorboard"
+
+    @property
+    def report_dir(self) -> Path:
+        return self.root / "report"
+
+    @property
+    def report_index(self) -> Path:
+        """``report/index.html``: the static page :mod:`evogan.report` writes."""
+        return self.report_dir / "index.html"
 
     @property
     def checkpoints_dir(self) -> Path:

@@ -155,6 +155,16 @@ class DomainExtractor:
                 out.append(self.net.body(x).float().cpu())
         return torch.cat(out) if out else torch.empty(0, self.dim)
 
+    def class_probabilities(self, images: torch.Tensor) -> torch.Tensor:
+        """(n, classes) softmax of the network's head: the dataset's classes when it was trained
+        on labels (mode coverage, :mod:`evogan.metrics.modes`), else the 4 rotations."""
+        out = []
+        with torch.inference_mode():
+            for start in range(0, images.shape[0], self.batch_size):
+                x = to_model_input(images[start:start + self.batch_size], self.channels, self.resolution, self.device)
+                out.append(torch.softmax(self.net(x).float(), dim=1).cpu())
+        return torch.cat(out)
+
     def logits(self, features: torch.Tensor) -> torch.Tensor:
         from evogan.metrics.inception_score import MetricUnavailable
 

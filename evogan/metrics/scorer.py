@@ -160,6 +160,16 @@ class QualityScorer:
         """FID of several image sets in one call (one per population shard and generation)."""
         return {key: self.fid(images, extractor) for key, images in batches.items()}
 
+    def fid_from_features(self, features: torch.Tensor | np.ndarray, extractor: str | None = None) -> float:
+        """FID of precomputed ``extractor`` features (n, dim), e.g. rows of :meth:`features` output:
+        a generator mixture's candidates reuse their members' features instead of a feature pass."""
+        return self._fid_from_stats(FeatureStats.of(features), extractor or self.cfg.fitness_extractor)
+
+    def fid_from_features_many(self, batches: dict[int, torch.Tensor | np.ndarray],
+                               extractor: str | None = None) -> dict[int, float]:
+        """:meth:`fid_from_features` of several feature sets in one call."""
+        return {key: self.fid_from_features(features, extractor) for key, features in batches.items()}
+
     def report(self, images: torch.Tensor, extractor: str | None = None, kid: bool | None = None,
                inception_score: bool | None = None) -> dict[str, float]:
         """Final-summary metrics named by protocol, e.g. {"fid_domain_2k": ..., "kid_domain_2k": ...}.
@@ -184,6 +194,16 @@ class QualityScorer:
             except MetricUnavailable as err:
                 warnings.warn(f"Inception Score skipped: {err}", stacklevel=2)
         return out
+
+    def mode_counts(self, images: torch.Tensor) -> list[int]:
+        """Mode histogram of uint8 ``images`` (:func:`evogan.metrics.modes.mode_counts`: per
+        class, then "unsure") under the domain network trained on the dataset's labels;
+        raises MetricUnavailable on a dataset without labels."""
+        from evogan.metrics.modes import mode_counts
+
+        if self.real_labels is None:
+            raise MetricUnavailable("mode coverage needs a dataset with labels (e.g. shapes)")
+        return mode_counts(self.extractor("domain").class_probabilities(as_images(images)))
 
     def inception_score(self, images: torch.Tensor,
                         inception_features: torch.Tensor | None = None) -> tuple[float, float]:

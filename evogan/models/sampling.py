@@ -49,3 +49,64 @@ def sample_images(variant, modules: nn.Module, n: int, gen: torch.Generator, bat
             z = variant.sample_latent(min(batch_size, n - start), gen, device)
             chunks.append(to_uint8(variant.generate(modules, z)).cpu())
     return torch.cat(chunks)
+
+
+# ----------------------------------------------------------------------------- generator mixtures
+
+MEMBER_BATCH = 256
+"""A mixture member draws whole batches of this many images (of ``n`` when smaller, as
+:func:`sample_images` would alone) and keeps its share: with BatchNorm on batch statistics, a
+member asked for 3 images, or a 540-image share ending in a batch of 28, would not sample as it
+does alone."""
+
+
+def mixture_sample(weights, n: int, gen: torch.Generator, draw) -> torch.Tensor:
+    """``n`` uint8 images of a mixture: image j comes from member i with probability
+    ``weights[i]`` (drawn with ``gen``); ``draw(i, m)`` returns ``m`` images of member i, of
+    which the first ``count_i`` are used (``m``: ``count_i`` rounded up to whole batches of
+    ``min(n, MEMBER_BATCH)``)."""
+    probs = torch.as_tensor(list(weights), dtype=torch.float64)
+    if probs.numel() == 0 or not torch.isfinite(probs).all() or (probs < 0).any() or probs.sum() <= 0:
+        raise ValueError(f"mixture weights must be finite, >= 0 and not all 0, got {probs.tolist()}")
+    assignment = torch.multinomial(probs / probs.sum(), n, replacement=True, generator=gen)
+    out, batch = None, min(n, MEMBER_BATCH)
+    for i in range(probs.numel()):
+        where = (assignment == i).nonzero().flatten()
+        if where.numel() == 0:
+            continue
+        images = draw(i, -(-where.numel() // batch) * batch)[:where.numel()]
+        if out is None:
+            out = torch.empty((n, *images.shape[1:]), dtype=images.dtype)
+        out[where] = images
+    return out
+
+
+class GeneratorSampler:
+    """One generator's modules; ``sample(n, gen)`` -> uint8 images (what ``load_sampler`` returns)."""
+
+    kind = "generator"
+
+    def __init__(self, variant, modules: nn.Module, config=None):
+        self.variant, self.modules, self.config = variant, modules, config
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        return sample_images(self.variant, self.modules, n, gen)
+
+
+class MixtureSampler:
+    """A mixture of generators (one variant): each image comes from member i with probability
+    ``weights[i]`` (:func:`mixture_sample`); member i samples with a seed drawn from ``gen``."""
+
+    kind = "mixture"
+
+    def __init__(self, variant, members: list[nn.Module], weights, config=None):
+        if len(members) != len(weights) or not members:
+            raise ValueError(f"{len(members)} mixture members for {len(weights)} weights")
+        self.variant, self.members, self.config = variant, list(members), config
+        total = float(sum(weights))
+        self.weights = [float(w) / total for w in weights]
+
+    def sample(self, n: int, gen: torch.Generator) -> torch.Tensor:
+        seeds = torch.randint(0, 2 ** 62, (len(self.members),), generator=gen).tolist()
+        return mixture_sample(self.weights, n, gen, lambda i, m: sample_images(
+            self.variant, self.members[i], m, torch.Generator().manual_seed(seeds[i])))

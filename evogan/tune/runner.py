@@ -69,13 +69,6 @@ def check_search_space(base: dict[str, Any], dimensions: list[Dimension]) -> Non
             raise ConfigError(f"sweep.search_space {combination}: {err}") from None
 
 
-def check_tensorboard() -> None:
-    try:
-        import tensorboardX  # noqa: F401  (Tune's TBXLoggerCallback writes through it)
-    except ImportError:
-        raise ConfigError("sweep: TensorBoard logs need tensorboardX (pip install tensorboardX)") from None
-
-
 def experiment_path(sweep: SweepConfig) -> Path:
     """<storage_path>/<name>, numbered -2, -3 ... when a previous sweep used the name."""
     root = Path(sweep.storage_path).expanduser().resolve()
@@ -104,7 +97,6 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
     total = count_trials(dimensions, sweep.num_samples)
     validate_sweep(sweep, trainer_cfg.evaluations, total)
     check_scheduler(sweep, dimensions)
-    check_tensorboard()
     check_config_paths(config, run_dir=False)
     check_storage_uri(sweep.storage_path if resume_dir is None else str(resume_dir),
                       "sweep.storage_path" if resume_dir is None else "--resume")
@@ -156,10 +148,11 @@ def _plain(value: Any) -> Any:
 
 def _tuner(prepared: PreparedSweep, trainable: Any) -> Any:
     from ray import tune
-    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback, TBXLoggerCallback
+    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
 
     from evogan.tune.schedulers import build_scheduler
     from evogan.tune.search_space import param_space
+    from evogan.tune.tensorboard import TensorBoardCallback
 
     sweep = prepared.sweep
     if prepared.resume:
@@ -170,7 +163,9 @@ def _tuner(prepared: PreparedSweep, trainable: Any) -> Any:
         checkpoint_config=tune.CheckpointConfig(num_to_keep=sweep.checkpoint_keep,
                                                 checkpoint_score_attribute=prepared.metric,
                                                 checkpoint_score_order="min"),
-        callbacks=[CSVLoggerCallback(), JsonLoggerCallback(), TBXLoggerCallback()], verbose=sweep.verbose)
+        callbacks=[CSVLoggerCallback(), JsonLoggerCallback(),  # + TensorBoard under evogan's tag names
+                   TensorBoardCallback(prepared.base, [d.key for d in prepared.dimensions], prepared.metric)],
+        verbose=sweep.verbose)
     tune_config = tune.TuneConfig(
         metric=prepared.metric, mode="min", num_samples=sweep.num_samples,
         scheduler=build_scheduler(sweep, prepared.dimensions, prepared.trainer_cfg.evaluations),

@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.cluster, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "scripts" / "local_cluster.sh"
-TIMEOUT_S = 600  # per test: cluster start, job, fault, teardown (about 1-2 minutes when idle)
+TIMEOUT_S = 600  # per test: cluster start, job, fault, teardown (80 s on an idle 2-core VM, 165 s at load 20)
 GENERATIONS = 5
 ACTORS = 2
 FAULT_AFTER = 2  # rows (generations) written before the fault; the others are still to come
@@ -65,7 +65,7 @@ def feature_cache(tmp_path_factory):
 
 
 def run_scenario(out: Path, cache: Path, fault: str | None = None) -> dict:
-    """Cluster up, scenario, cluster down; returns result.json plus the run directory and timing."""
+    """Cluster up, scenario, cluster down; returns result.json plus the output dir, job log and seconds."""
     argv = ["bash", str(SCRIPT), sys.executable, str(REPO / "tests" / "cluster" / "scenario.py"), "--out", str(out),
             "--timeout", str(TIMEOUT_S - 120)]
     if fault:

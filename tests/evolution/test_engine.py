@@ -176,3 +176,16 @@ def test_every_variant_is_the_memetic_step_of_coevolution(variant):
     new = {r["uid"] for r in records[1]["individuals"]} - {r["uid"] for r in records[0]["individuals"]}
     assert len(new) == 6
     assert all(math.isfinite(r["train_loss_g"]) for r in records[1]["individuals"])
+
+
+def test_seed_weights_reach_every_generator_and_leave_discriminators():
+    engine, backend, _ = make_engine()
+    before = weights(backend.state())
+    seed = backend.shards[1].member_state("g", engine.handles["g"][1].uid)["modules"]
+    backend.seed_weights(seed)
+    after = weights(backend.state())
+    for (side, slot, name), tensor in after.items():
+        if side == "g":
+            assert torch.equal(tensor, seed[name]), (slot, name)
+        else:
+            assert torch.equal(tensor, before[(side, slot, name)])

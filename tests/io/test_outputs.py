@@ -12,7 +12,8 @@ import torch
 from evogan.cli import Session, run_cli
 from evogan.config import Config, ConfigError, OutputConfig
 from evogan.io.inputs import InputError
-from evogan.io.outputs import QUANTITIES, evaluation_scalars, generation_scalars, write_json, write_plots, write_sample_grid
+from evogan.io.outputs import (QUANTITIES, evaluation_scalars, generation_scalars, write_json, write_plots,
+                               write_sample_grid)
 from evogan.io.run_dir import RunDir
 from evogan.io.storage_check import check_storage_uri
 

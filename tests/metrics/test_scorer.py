@@ -75,3 +75,26 @@ def test_inception_report_end_to_end(inception_path, tmp_path):
     report = scorer.report(fake, "inception", kid=True, inception_score=False)
     assert set(report) == {"fid_inception_16", "kid_inception_16", "kid_inception_16_std"}
     assert report["fid_inception_16"] > 0 and np.isfinite(list(report.values())).all()
+
+
+def test_fid_from_features_equals_fid(scorer, fmnist_test):
+    x = fmnist_test[0][:300]
+    features = scorer.features(x, "domain")
+    assert scorer.fid_from_features(features, "domain") == pytest.approx(scorer.fid(x, "domain"), rel=1e-6)
+    many = scorer.fid_from_features_many({0: features[:150], 1: features}, "domain")
+    assert many[1] == pytest.approx(scorer.fid(x, "domain"), rel=1e-6)
+    assert many[0] == pytest.approx(scorer.fid(x[:150], "domain"), rel=1e-6)
+
+
+def test_mode_counts_follow_the_labels_and_need_them(scorer, fmnist_test, cache_dir):
+    from evogan.metrics.inception_score import MetricUnavailable
+    from evogan.metrics.modes import modes_covered
+
+    x, y = fmnist_test
+    real = scorer.mode_counts(x[:1000])  # a small classifier (2,000 images): pullovers and shirts are unsure
+    assert len(real) == 11 and sum(real) == 1000 and modes_covered(real) >= 7, real
+    trousers = scorer.mode_counts(x[y == 1][:200])
+    assert trousers[1] > 5 * max(trousers[:1] + trousers[2:10]), trousers
+    unlabelled = QualityScorer(MetricsConfig(real_samples=64, cache_dir=str(cache_dir)), "no-labels", x[:64])
+    with pytest.raises(MetricUnavailable, match="labels"):
+        unlabelled.mode_counts(x[:8])

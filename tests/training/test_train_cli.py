@@ -34,7 +34,8 @@ def test_trainer_writes_a_run_directory_with_best_pt(tmp_path, tiny, capsys):
     assert [r["step"] for r in rows] == [10, 20, 30]
     assert all(r["balancer_decisions"] == 2 for r in rows)
     for name in ("config.yaml", "trainer.yaml", "summary.json", "checkpoints/best.pt", "checkpoints/latest.pt",
-                 "samples/step_000010.png", "samples/step_000030.png", "plots/quality.png"):
+                 "samples/step_000010.png", "samples/step_000030.png", "plots/quality.png",
+                 "report/index.html"):
         assert (run / name).is_file(), name
     assert list((run / "tensorboard").glob("events.out.tfevents.*"))
     best = load_checkpoint(run / "checkpoints" / "best.pt", kind="generator")

@@ -40,6 +40,15 @@ def reported_fids(experiment: Path) -> list[float]:
             for row in csv.DictReader(progress.open())]
 
 
+def tensorboard_tags(directory: Path) -> set[str]:
+    """The scalar tags of a trial's event files: the ones evogan.run and evogan.train write."""
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    events = EventAccumulator(str(directory))
+    events.Reload()
+    return set(events.Tags()["scalars"])
+
+
 @pytest.fixture(scope="module")
 def asha_sweep(ray_local, storage):
     prepared = prepare_sweep(None, overrides(storage, "asha", "sweep.scheduler=asha", "sweep.asha.grace_period=2"))
@@ -58,6 +67,7 @@ def test_asha_sweep_reports_every_metric(asha_sweep):
     assert len(trial_dirs) == 2
     for trial in trial_dirs:
         assert list(trial.glob("events.out.tfevents.*")), f"no TensorBoard log in {trial}"
+        assert {"quality/best_fid", "scores/real_score", "losses/loss_g", "final/best_fid"} <= tensorboard_tags(trial)
         assert list(trial.glob("checkpoint_*/trial.pt"))
 
 
