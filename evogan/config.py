@@ -177,6 +177,9 @@ class MetricsConfig:
     """Where real statistics and trained domain extractors are cached."""
     inception_score: bool = False
     """Also report the Inception Score in the final summary (needs the inception extractor)."""
+    is_domain: bool = False
+    """Also report ``is_domain_<n>``: the IS formula on the domain network's class posteriors
+    (datasets with labels only; the shipped Inception has no classifier layer for a real IS)."""
     kid: bool = True
     """Also report KID in the final summary."""
     fid_actors: int = 1

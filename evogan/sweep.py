@@ -68,6 +68,8 @@ def report(results, prepared) -> int:
         print(f"  ({errors} of {len(results)} trials failed)")
     print(f"results: {prepared.experiment_dir}  (tensorboard --logdir {prepared.experiment_dir})\n"
           f"export:  python -m evogan.sweep export {prepared.experiment_dir} best.pt")
+    if prepared.arms or prepared.study:
+        print(f"study:   python -m evogan.studies {prepared.experiment_dir}")
     return 0
 
 
@@ -79,7 +81,9 @@ def _main(argv: list[str], session: Session) -> int:
 
     if args.resume is not None and args.config is not None:
         raise ConfigError("--config: cannot be combined with --resume (the sweep's own inputs are used)")
-    prepared = prepare_sweep(args.config, args.overrides, args.resume)
+    command = " ".join(["python -m evogan.sweep", *(["--config", str(args.config)] if args.config else []),
+                        *(["--resume", str(args.resume)] if args.resume else []), *args.overrides])
+    prepared = prepare_sweep(args.config, args.overrides, args.resume, command=command)
     print(f"sweep: {prepared.total_trials} trials x {prepared.trainer_cfg.evaluations} iterations "
           f"({prepared.trainer_cfg.eval_every} steps each), scheduler {prepared.sweep.scheduler}, "
           f"metric {prepared.metric} -> {prepared.experiment_dir}", flush=True)

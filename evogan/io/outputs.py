@@ -87,11 +87,12 @@ def evaluation_scalars(row: Mapping[str, Any]) -> dict[str, float]:
     named = {train_key for _, train_key in QUANTITIES.values() if train_key}
     out = {tag: row.get(train_key) for tag, (_, train_key) in QUANTITIES.items() if train_key}
     for key, value in row.items():
-        if key in named or key in ("step", "generation", "seconds"):
+        if key in named or key in ("step", "generation", "seconds", "train_seconds"):
             continue
         group = "balancer" if key.startswith("balancer_") else "train" if key.startswith("train_") else "hparams"
         out[f"{group}/{key}"] = value
     out["time/seconds"] = row.get("seconds")
+    out["time/train_seconds"] = row.get("train_seconds")
     return {tag: float(value) for tag, value in out.items() if _finite(value)}
 
 

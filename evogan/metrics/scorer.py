@@ -19,7 +19,7 @@ from evogan.metrics import stats_cache
 from evogan.metrics.domain import fingerprint
 from evogan.metrics.extractors import FeatureExtractor, build_extractor
 from evogan.metrics.fid import FeatureStats, frechet_distance, sqrtm_psd
-from evogan.metrics.inception_score import MetricUnavailable, inception_score
+from evogan.metrics.inception_score import MetricUnavailable, inception_score, posterior_score
 from evogan.metrics.kid import kernel_inception_distance
 
 STREAM_CHUNK = 1024
@@ -171,15 +171,18 @@ class QualityScorer:
         return {key: self.fid_from_features(features, extractor) for key, features in batches.items()}
 
     def report(self, images: torch.Tensor, extractor: str | None = None, kid: bool | None = None,
-               inception_score: bool | None = None) -> dict[str, float]:
+               inception_score: bool | None = None, is_domain: bool | None = None) -> dict[str, float]:
         """Final-summary metrics named by protocol, e.g. {"fid_domain_2k": ..., "kid_domain_2k": ...}.
 
         Defaults come from the metrics config. IS always uses the Inception network (it is defined
         on its class posteriors); when the weights carry no logits it is left out with a warning.
+        ``is_domain`` adds ``is_domain_<n>`` (and ``_std``): :meth:`domain_inception_score`; left
+        out with a warning on a dataset without labels.
         """
         extractor = extractor or self.cfg.report_extractor
         kid = self.cfg.kid if kid is None else kid
         inception_score = self.cfg.inception_score if inception_score is None else inception_score
+        is_domain = self.cfg.is_domain if is_domain is None else is_domain
         images = as_images(images)
         feats = self.features(images, extractor)
         n = images.shape[0]
@@ -193,7 +196,24 @@ class QualityScorer:
                 out[metric_name("is", "inception", n)], out[metric_name("is", "inception", n) + "_std"] = mean, std
             except MetricUnavailable as err:
                 warnings.warn(f"Inception Score skipped: {err}", stacklevel=2)
+        if is_domain:
+            try:
+                mean, std = self.domain_inception_score(images)
+                out[metric_name("is", "domain", n)], out[metric_name("is", "domain", n) + "_std"] = mean, std
+            except MetricUnavailable as err:
+                warnings.warn(f"is_domain skipped: {err}", stacklevel=2)
         return out
+
+    def domain_inception_score(self, images: torch.Tensor, splits: int = 10) -> tuple[float, float]:
+        """(mean, std) of the IS formula exp(E KL(p(y|x) || p(y))) on the domain network's
+        posteriors over the dataset's classes (:func:`~evogan.metrics.inception_score.posterior_score`),
+        for seeds that report IS: the FID Inception shipped here has no classifier layer.
+        Raises MetricUnavailable without labels (the network then predicts rotations)."""
+        if self.real_labels is None:
+            raise MetricUnavailable("is_domain needs a dataset with labels (without them the domain "
+                                    "network is trained on rotations, not classes)")
+        images = as_images(images)
+        return posterior_score(self.extractor("domain").class_probabilities(images), splits=min(splits, images.shape[0]))
 
     def mode_counts(self, images: torch.Tensor) -> list[int]:
         """Mode histogram of uint8 ``images`` (:func:`evogan.metrics.modes.mode_counts`: per

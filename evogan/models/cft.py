@@ -41,6 +41,10 @@ from evogan.models.registry import register_variant
 
 @dataclass(frozen=True)
 class CFTOptions:
+    cft: bool = True
+    """Common Feature Training (seed 003 Eq. 1). false (ablation, ``configs/studies/seed003_cft.yaml``):
+    no CFT layer, the N sampled values (+ mu when Mean Rescaling is on) go straight into the
+    DCGAN body, and ``feature_dim`` is ignored."""
     feature_dim: int = 1
     """FD of seed 003 Section 3.1: extra common-feature dimensions CFT adds to the N sampled."""
     mean_rescaling: bool = True
@@ -71,17 +75,23 @@ class CFTOptions:
 
 
 class CFTGenerator(nn.Module):
-    """(x, mu) -> CFT linear map (Eq. 1) -> + mu (Eq. 2) -> DCGAN generator body."""
+    """(x, mu) -> CFT linear map (Eq. 1) -> + mu (Eq. 2) -> DCGAN generator body.
 
-    def __init__(self, latent_dim: int, feature_dim: int, width: int, channels: int, resolution: int):
+    ``cft=False`` (ablation) leaves the linear map out: z = x + mu.
+    """
+
+    def __init__(self, latent_dim: int, feature_dim: int, width: int, channels: int, resolution: int,
+                 cft: bool = True):
         super().__init__()
         self.latent_dim = latent_dim
-        self.cft = nn.Linear(latent_dim, latent_dim + feature_dim)
-        self.body = dcgan_generator(latent_dim + feature_dim, width, channels, resolution)
+        self.cft = nn.Linear(latent_dim, latent_dim + feature_dim) if cft else nn.Identity()
+        self.body = dcgan_generator(latent_dim + (feature_dim if cft else 0), width, channels, resolution)
 
     def reset_parameters(self) -> None:
         """DCGAN init for the body; CFT = [identity; N(0, 0.02)] with zero bias (see module doc)."""
         self.body.apply(init_dcgan_weights)
+        if not isinstance(self.cft, nn.Linear):
+            return
         with torch.no_grad():
             nn.init.normal_(self.cft.weight, 0.0, 0.02)
             self.cft.weight[: self.latent_dim].copy_(torch.eye(self.latent_dim))
@@ -107,7 +117,7 @@ class CFTMREdge(GANVariant):
     def build(self) -> nn.ModuleDict:
         channels, resolution, _ = self.image_shape
         generator = CFTGenerator(self.model.latent_dim, self.options.feature_dim, self.model.width,
-                                 channels, resolution)
+                                 channels, resolution, cft=self.options.cft)
         generator.reset_parameters()
         discriminator = dcgan_discriminator(self.model.width, channels, resolution, self.options.dcgan_options())
         discriminator.apply(init_dcgan_weights)

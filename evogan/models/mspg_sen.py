@@ -63,7 +63,14 @@ from evogan.hyperparameters import Hyperparameters
 @dataclass(frozen=True)
 class MSPGOptions:
     blocks_per_stage: int = 1
-    """GCTDRN blocks after each generator scale (0 = plain progressive generator, for ablation)."""
+    """GCTDRN blocks after each generator scale (0 = plain progressive generator: the GCTDRN
+    ablation, which removes DEMA with it)."""
+    dema: bool = True
+    """DEMA attention flow (and its contrastive term) inside every GCTDRN block; false: the DEMA
+    ablation (the blocks keep their 3/5/7 branches, GAP branch and shortcut)."""
+    afe: bool = True
+    """AFE: the auxiliary discriminator on the intermediate scale (Eqs. 17-20); false: the AFE
+    ablation (no auxiliary D is built or trained, lambda_aux is ignored)."""
     width_cap: int = 4
     """Generator channels are width * 2^k capped at width_cap * width."""
     dema_heads: int = 4
@@ -230,10 +237,12 @@ class MSPGSEN(GANVariant):
         generator = MSPGGenerator(self.model.latent_dim, width, channels, resolution,
                                   blocks=options.blocks_per_stage, width_cap=options.width_cap,
                                   heads=options.dema_heads, context=options.dema_context,
-                                  reduction=options.dema_reduction, aux_resolution=options.aux_resolution)
+                                  reduction=options.dema_reduction, aux_resolution=options.aux_resolution,
+                                  dema=options.dema)
         body = dcgan_discriminator(width, channels, resolution, DCGANOptions(dropout=options.dropout))
-        modules = nn.ModuleDict({"generator": generator, "discriminator": FeatureDiscriminator(body),
-                                 "discriminator_aux": aux_discriminator(width, channels, options.dropout)})
+        modules = nn.ModuleDict({"generator": generator, "discriminator": FeatureDiscriminator(body)})
+        if options.afe:
+            modules["discriminator_aux"] = aux_discriminator(width, channels, options.dropout)
         modules.apply(init_dcgan_weights)
         for block in generator.modules():
             if isinstance(block, GCTDRNBlock):
@@ -253,8 +262,14 @@ class MSPGSEN(GANVariant):
 
     def parameter_groups(self, modules: nn.ModuleDict) -> dict[str, list[nn.Parameter]]:
         """g: generator; d: main D; d_aux: AFE's auxiliary D. generator_ema is never optimised."""
-        return {"g": list(modules["generator"].parameters()), "d": list(modules["discriminator"].parameters()),
-                "d_aux": list(modules["discriminator_aux"].parameters())}
+        groups = {"g": list(modules["generator"].parameters()), "d": list(modules["discriminator"].parameters())}
+        if "discriminator_aux" in modules:
+            groups["d_aux"] = list(modules["discriminator_aux"].parameters())
+        return groups
+
+    def loss_weight(self, name: str, hp: Hyperparameters) -> float:
+        """As the base; lambda_aux is 0 without AFE (``afe: false``)."""
+        return 0.0 if name == "aux" and not self.options.afe else super().loss_weight(name, hp)
 
     def learning_rate(self, group: str, hp: Hyperparameters) -> float:
         return hp.lr_d if group == "d" or group.startswith("d_") else hp.lr_g

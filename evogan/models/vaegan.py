@@ -73,6 +73,9 @@ PERCEPTUAL_NETS = ("inception", "none")
 
 @dataclass(frozen=True)
 class VAEGANOptions:
+    attention: bool = True
+    """Multi-head self-attention in G and D (seed 000 Section 3.2). false (ablation,
+    ``configs/studies/seed000_vaegan.yaml``): no attention block; everything else unchanged."""
     attn_heads: int = 8
     """Attention heads in G and D (seed: 8)."""
     attn_head_dim: int = 64
@@ -213,7 +216,7 @@ class VAEGANAttention(GANVariant):
                           if self.options.perceptual_net == "inception" else None)
 
     def _attention(self, channels: int, size: int):
-        if size != attention_size(self.image_shape[1], self.options.attn_resolution):
+        if not self.options.attention or size != attention_size(self.image_shape[1], self.options.attn_resolution):
             return None
         head_dim = self.options.attn_head_dim
         if self.options.attn_scale_with_width:

@@ -125,6 +125,7 @@ class IndividualTrainer:
         started = time.perf_counter()
         factor = self.lr_factor()
         scalars = self.train(steps)
+        trained = time.perf_counter()
         scores, _ = self.evaluate(quality_fn)
         record: dict[str, Any] = {"step": self.step, **scores}
         record.update({f"train_{key}": value for key, value in scalars.items()})
@@ -133,6 +134,7 @@ class IndividualTrainer:
         if self.balancer is not None:
             record.update(self.balancer.pop_stats())
         record["seconds"] = time.perf_counter() - started
+        record["train_seconds"] = trained - started  # the gradient steps alone (time per step = this / steps)
         return record
 
     def optimizer_learning_rates(self) -> dict[str, float]:

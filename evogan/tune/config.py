@@ -52,6 +52,14 @@ class SweepConfig:
     """Samples of the search space (each grid_search combination is run num_samples times)."""
     search_space: Mapping[str, Any] = field(default_factory=dict)
     """Dotted config key -> domain, e.g. train.lr_g: {loguniform: [1e-4, 1e-2]} (see search_space.py)."""
+    arms: Mapping[str, Any] = field(default_factory=dict)
+    """Named arms of a study (configs/studies/*.yaml): arm name -> {dotted key: value} set on top
+    of the base config, e.g. ``no_attention: {model.options.attention: false}``. They become one
+    grid_search dimension ``arm`` (trial directories are named ``arm=<name>``); arms may set
+    anything a search space may sweep, and no key both an arm and the search space set."""
+    seeds: tuple[int, ...] = ()
+    """Seeds every arm (and grid point) runs with: a grid_search over ``seed``. The smoke
+    profile keeps the first one."""
     cpus_per_trial: float = 1.0
     """CPUs reserved per trial."""
     gpus_per_trial: float = 0.0
@@ -65,7 +73,8 @@ class SweepConfig:
     """Tune's console output: 0 silent, 1 status tables, 2 every result."""
     smoke: bool = False
     """Tiny profile for a CPU smoke test: 28 px shapes, width 8, latent 16, at most 2 samples per
-    grid point, 20 steps in 2 iterations (SMOKE_OVERRIDES; search-space values still apply)."""
+    grid point, the first of ``seeds``, 20 steps in 2 iterations (SMOKE_OVERRIDES; search-space
+    and arm values still apply)."""
     asha: ASHAConfig = field(default_factory=ASHAConfig)
     pbt: PBTConfig = field(default_factory=PBTConfig)
 

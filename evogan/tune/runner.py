@@ -18,7 +18,8 @@ from evogan.config import read_yaml
 from evogan.models.registry import check_option_files
 from evogan.training.loop_config import TrainerConfig, build_sections, validate_trainer, with_overrides
 from evogan.tune.config import SMOKE_MAX_SAMPLES, SMOKE_OVERRIDES, SweepConfig, validate_sweep
-from evogan.tune.search_space import Dimension, check_values, count_trials, grid_combinations, parse_search_space
+from evogan.tune.search_space import (Dimension, check_overlap, check_values, count_trials, expand_arm,
+                                      grid_combinations, parse_arms, parse_search_space, study_dimensions)
 
 SWEEP_FILE = "evogan_sweep.json"
 """Written into the experiment directory: the sweep's resolved inputs, metric and mode (for export/resume)."""
@@ -37,12 +38,26 @@ class PreparedSweep:
     experiment_dir: Path
     total_trials: int
     resume: bool = False
+    arms: dict[str, dict[str, Any]] = dataclasses.field(default_factory=dict)
+    """``sweep.arms`` parsed: arm name -> dotted overrides (the ``arm`` dimension's values)."""
+    study: dict[str, Any] = dataclasses.field(default_factory=dict)
+    """The raw ``study:`` section (claims, plots: read by ``python -m evogan.studies``), checked."""
+    command: str = ""
+    """The command line that started the sweep (recorded in SWEEP_FILE for the study report)."""
+
+
+STUDY_SECTION = "study"
+"""Optional top-level section of a study YAML (configs/studies/*.yaml): what ``python -m
+evogan.studies`` scores and which claims it judges (:mod:`evogan.studies.config`). The sweep
+only checks and records it."""
 
 
 def resolve_sections(raw_file: dict[str, Any], overrides: list[str]) -> tuple[SweepConfig, dict[str, Any]]:
-    """(SweepConfig, raw base without ``sweep``); the smoke profile goes under the user's overrides."""
+    """(SweepConfig, raw base without ``sweep`` and ``study``); the smoke profile goes under the
+    user's overrides and keeps the first of ``sweep.seeds``."""
     def split(raw: dict[str, Any]) -> tuple[SweepConfig, dict[str, Any]]:
         values = raw.pop("sweep", None) or {}
+        raw.pop(STUDY_SECTION, None)
         if not isinstance(values, dict):
             raise ConfigError(f"sweep: expected a mapping, got {values!r}")
         return build_dataclass(SweepConfig, values, "sweep"), raw
@@ -50,14 +65,43 @@ def resolve_sections(raw_file: dict[str, Any], overrides: list[str]) -> tuple[Sw
     sweep, raw = split(with_overrides(raw_file, overrides))
     if sweep.smoke:
         sweep, raw = split(with_overrides(with_overrides(raw_file, dict(SMOKE_OVERRIDES)), overrides))
-        sweep = dataclasses.replace(sweep, num_samples=min(sweep.num_samples, SMOKE_MAX_SAMPLES))
+        sweep = dataclasses.replace(sweep, num_samples=min(sweep.num_samples, SMOKE_MAX_SAMPLES),
+                                    seeds=tuple(sweep.seeds[:1]))
     return sweep, raw
 
 
-def check_search_space(base: dict[str, Any], dimensions: list[Dimension]) -> None:
-    """Every value (range ends, every category) and every grid combination builds a valid trial."""
+def study_section(raw_file: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+    """The raw ``study:`` section with overrides applied ({} when absent), checked by
+    :func:`evogan.studies.config.build_study`."""
+    from evogan.studies.config import build_study
+
+    raw = with_overrides(raw_file, overrides).get(STUDY_SECTION) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{STUDY_SECTION}: expected a mapping, got {raw!r}")
+    build_study(raw)
+    return raw
+
+
+def sweep_dimensions(sweep: SweepConfig) -> tuple[list[Dimension], dict[str, dict[str, Any]]]:
+    """(dimensions: the ``arm`` and ``seed`` grids of a study, then ``sweep.search_space``; parsed arms).
+
+    A study may have no search space of its own; a plain sweep must have one."""
+    arms = parse_arms(sweep.arms)
+    study_dims = study_dimensions(arms, tuple(sweep.seeds))
+    space_dims = parse_search_space(sweep.search_space) if sweep.search_space or not study_dims else []
+    sources = {f"sweep.arms.{name}": list(overrides) for name, overrides in arms.items()}
+    if sweep.seeds:
+        sources["sweep.seeds"] = ["seed"]
+    sources.update({f"sweep.search_space.{dim.key}": dim.keys for dim in space_dims})
+    check_overlap(sources)
+    return study_dims + space_dims, arms
+
+
+def check_search_space(base: dict[str, Any], dimensions: list[Dimension],
+                       arms: dict[str, dict[str, Any]] | None = None) -> None:
+    """Every value (range ends, every category, every arm) and every grid combination builds a valid trial."""
     def build(assignments: dict[str, Any]) -> None:
-        config, sections = build_sections(with_overrides(base, assignments), {"trainer": TrainerConfig})
+        config, sections = build_sections(with_overrides(base, expand_arm(assignments, arms)), {"trainer": TrainerConfig})
         validate_trainer(sections["trainer"], config)
         check_option_files(config.model.variant, config.model.options)  # e.g. a variant grid's weight files
 
@@ -80,7 +124,8 @@ def experiment_path(sweep: SweepConfig) -> Path:
     return path
 
 
-def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Path | None = None) -> PreparedSweep:
+def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Path | None = None,
+                  command: str = "") -> PreparedSweep:
     """Check everything; nothing started. Raises ConfigError / DataError / CheckpointError / InputError."""
     from evogan.data import load_data
     from evogan.io.storage_check import check_storage_uri
@@ -89,11 +134,16 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
 
     raw_file = read_yaml(config_path) if resume_dir is None else read_sweep_file(resume_dir)["inputs"]
     sweep, base = resolve_sections(raw_file, overrides)
+    study = study_section(raw_file, overrides)
     config, sections = build_sections(base, {"trainer": TrainerConfig})
     trainer_cfg = sections["trainer"]
     validate_trainer(trainer_cfg, config)
-    dimensions = parse_search_space(sweep.search_space)
-    check_search_space(base, dimensions)
+    dimensions, arms = sweep_dimensions(sweep)
+    if study:
+        from evogan.studies.config import build_study, check_against_sweep
+
+        check_against_sweep(build_study(study), [d.key for d in dimensions], arms)
+    check_search_space(base, dimensions, arms)
     total = count_trials(dimensions, sweep.num_samples)
     validate_sweep(sweep, trainer_cfg.evaluations, total)
     check_scheduler(sweep, dimensions)
@@ -105,7 +155,10 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
 
     metric = metric_name("fid", config.metrics.fitness_extractor, config.fitness.eval_samples)
     path = resume_dir.resolve() if resume_dir is not None else experiment_path(sweep)
-    return PreparedSweep(config, trainer_cfg, sweep, base, dimensions, metric, data, path, total, resume_dir is not None)
+    if resume_dir is not None:
+        command = read_sweep_file(resume_dir).get("command", "") or command
+    return PreparedSweep(config, trainer_cfg, sweep, base, dimensions, metric, data, path, total, resume_dir is not None,
+                         arms=arms, study=study, command=command)
 
 
 def read_sweep_file(experiment_dir: Path) -> dict[str, Any]:
@@ -127,15 +180,20 @@ def read_sweep_file(experiment_dir: Path) -> dict[str, Any]:
 
 def write_sweep_file(prepared: PreparedSweep, raw_inputs: dict[str, Any]) -> None:
     from evogan.io.outputs import write_json
+    from evogan.studies.machine import describe
 
     info = {"metric": prepared.metric, "mode": "min", "scheduler": prepared.sweep.scheduler,
-            "keys": [d.key for d in prepared.dimensions], "inputs": raw_inputs}
+            "keys": [d.key for d in prepared.dimensions], "arms": prepared.arms,
+            "command": prepared.command, "smoke": prepared.sweep.smoke, "machine": describe(), "inputs": raw_inputs}
     write_json(prepared.experiment_dir / SWEEP_FILE, info)
 
 
 def sweep_inputs(prepared: PreparedSweep) -> dict[str, Any]:
     """What ``--resume`` rebuilds the sweep from: the base plus the sweep section (as resolved)."""
-    return {**prepared.base, "sweep": {**_plain(dataclasses.asdict(prepared.sweep)), "smoke": False}}
+    inputs = {**prepared.base, "sweep": {**_plain(dataclasses.asdict(prepared.sweep)), "smoke": False}}
+    if prepared.study:
+        inputs[STUDY_SECTION] = prepared.study
+    return inputs
 
 
 def _plain(value: Any) -> Any:
@@ -164,7 +222,8 @@ def _tuner(prepared: PreparedSweep, trainable: Any) -> Any:
                                                 checkpoint_score_attribute=prepared.metric,
                                                 checkpoint_score_order="min"),
         callbacks=[CSVLoggerCallback(), JsonLoggerCallback(),  # + TensorBoard under evogan's tag names
-                   TensorBoardCallback(prepared.base, [d.key for d in prepared.dimensions], prepared.metric)],
+                   TensorBoardCallback(prepared.base, [d.key for d in prepared.dimensions], prepared.metric,
+                                       prepared.arms)],
         verbose=sweep.verbose)
     tune_config = tune.TuneConfig(
         metric=prepared.metric, mode="min", num_samples=sweep.num_samples,
@@ -194,6 +253,7 @@ def run_sweep(prepared: PreparedSweep) -> Any:
                                      num_cpus=config.ray.fid_num_cpus, num_gpus=config.ray.fid_num_gpus)
         trainable = tune.with_parameters(
             gan_trainable, base=prepared.base, keys=[d.key for d in prepared.dimensions], metric=prepared.metric,
+            arms=prepared.arms,
             train_images=data.train.numpy(), holdout=data.holdout.numpy(), fid_actor=fid_actor)
         trainable = tune.with_resources(trainable, {"cpu": prepared.sweep.cpus_per_trial,
                                                     "gpu": prepared.sweep.gpus_per_trial})

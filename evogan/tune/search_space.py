@@ -97,13 +97,18 @@ def _numbers(key: str, kind: str, args: Any, integer: bool) -> tuple:
     return (low, high) if integer else (float(low), float(high))
 
 
+def check_sweepable(part: str, where: str) -> None:
+    """ConfigError unless the dotted key ``part`` may differ between trials of one sweep."""
+    if not part or part.startswith(FIXED_PREFIXES) or part in FIXED_KEYS or "." not in part and part != "seed":
+        raise ConfigError(f"{where}: {part or 'empty key'} cannot be swept (data, metrics, "
+                          "fitness, ray, output, whole sections and the trial budget are fixed for a sweep)")
+
+
 def parse_dimension(key: str, spec: Any, variants: Callable[[], list[str]]) -> Dimension:
     if not is_domain(spec):
         raise ConfigError(f"sweep.search_space.{key}: expected one of {{{', '.join(KINDS)}: ...}}, got {spec!r}")
     for part in key.split(","):
-        if not part or part.startswith(FIXED_PREFIXES) or part in FIXED_KEYS or "." not in part and part != "seed":
-            raise ConfigError(f"sweep.search_space.{key}: {part or 'empty key'} cannot be swept (data, metrics, "
-                              "fitness, ray, output, whole sections and the trial budget are fixed for a sweep)")
+        check_sweepable(part, f"sweep.search_space.{key}")
     kind, args = next(iter(spec.items()))
     if kind in ("grid_search", "choice"):
         if args == ALL_VARIANTS:
@@ -152,6 +157,80 @@ def parse_search_space(spec: Mapping[str, Any]) -> list[Dimension]:
         if len(clash) > 1:
             raise ConfigError(f"sweep.search_space: {key} is swept more than once ({', '.join(clash)})")
     return dimensions
+
+
+# ----------------------------------------------------------------------------- study arms and seeds
+
+ARM_KEY = "arm"
+"""The dimension a study's ``sweep.arms`` become: its values are arm names, expanded into each
+arm's overrides by :func:`expand_arm` before a trial config is built."""
+
+
+def _flatten_values(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in values.items():
+        dotted = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, Mapping) and value:
+            flat.update(_flatten_values(value, dotted))
+        else:
+            flat[dotted] = value
+    return flat
+
+
+def parse_arms(arms: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """``sweep.arms`` -> {arm name: {dotted key: value}} (nested sections flattened; an empty or
+    null arm is the base config itself); ConfigError naming the arm and key."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, overrides in arms.items():
+        where = f"sweep.arms.{name}"
+        if not isinstance(name, str) or not name or name != name.strip() or any(c in name for c in "/,=. "):
+            raise ConfigError(f"{where}: an arm name must be a non-empty word without '/', ',', '=', '.' or spaces")
+        if overrides is None:
+            overrides = {}
+        if not isinstance(overrides, Mapping):
+            raise ConfigError(f"{where}: expected a mapping of dotted keys to values, got {overrides!r}")
+        flat = _flatten_values(overrides)
+        for key in flat:
+            check_sweepable(key, where)
+        out[name] = flat
+    return out
+
+
+def study_dimensions(arms: Mapping[str, Mapping[str, Any]], seeds: tuple[int, ...]) -> list[Dimension]:
+    """The ``arm`` grid (when there are arms) and the ``seed`` grid (when there are seeds)."""
+    dimensions = []
+    if arms:
+        dimensions.append(Dimension(ARM_KEY, "grid_search", tuple(arms)))
+    if seeds:
+        bad = [s for s in seeds if isinstance(s, bool) or not isinstance(s, int) or s < 0]
+        if bad or len(set(seeds)) != len(seeds):
+            raise ConfigError(f"sweep.seeds: must be distinct integers >= 0, got {list(seeds)}")
+        dimensions.append(Dimension("seed", "grid_search", tuple(seeds)))
+    return dimensions
+
+
+def check_overlap(sources: Mapping[str, list[str]]) -> None:
+    """ConfigError when one config key (or a section and a key inside it) is set by two sources:
+    ``sources`` maps a label (``sweep.seeds``, ``sweep.search_space.<key>``, ``sweep.arms.<name>``)
+    to the dotted keys it sets. Arms may share keys with each other (that is what arms are for)."""
+    entries = [(label, key) for label, keys in sources.items() for key in keys]
+    for label, key in entries:
+        for other_label, other in entries:
+            if other_label == label or label.startswith("sweep.arms.") and other_label.startswith("sweep.arms."):
+                continue
+            if other == key or other.startswith(key + "."):
+                raise ConfigError(f"{label}: {key} is also set by {other_label}")
+
+
+def expand_arm(assignments: Mapping[str, Any], arms: Mapping[str, Mapping[str, Any]] | None) -> dict[str, Any]:
+    """Dotted assignments with ``arm: <name>`` replaced by that arm's overrides."""
+    out = dict(assignments)
+    if ARM_KEY in out:
+        name = out.pop(ARM_KEY)
+        if not arms or name not in arms:
+            raise ConfigError(f"sweep.arms: unknown arm {name!r}")
+        out = {**arms[name], **out}
+    return out
 
 
 def check_values(dimensions: list[Dimension], build: Callable[[dict[str, Any]], Any]) -> None:

@@ -28,8 +28,9 @@ class TensorBoardCallback(TBXLoggerCallback):
     unless a callback is a ``TBXLoggerCallback``); nothing of it is used, nor tensorboardX.
     """
 
-    def __init__(self, base: dict[str, Any], keys: list[str], metric: str):  # noqa: super().__init__ needs tensorboardX
-        self.base, self.keys, self.metric = base, keys, metric
+    def __init__(self, base: dict[str, Any], keys: list[str], metric: str,  # noqa: super().__init__ needs tensorboardX
+                 arms: dict[str, dict[str, Any]] | None = None):
+        self.base, self.keys, self.metric, self.arms = base, keys, metric, arms
         self._writers: dict[Any, Any] = {}
         self._best: dict[Any, float] = {}
 
@@ -64,5 +65,8 @@ class TensorBoardCallback(TBXLoggerCallback):
         if math.isfinite(best):
             from evogan.tune.trainable import trial_configs
 
-            config, _ = trial_configs(self.base, self.keys, trial.config)
-            write_hparams(trial.local_path, hparams_of(config, "sweep"), {"final/best_fid": best})
+            config, _ = trial_configs(self.base, self.keys, trial.config, self.arms)
+            hparams = hparams_of(config, "sweep")
+            if "arm" in trial.config:
+                hparams["arm"] = str(trial.config["arm"])
+            write_hparams(trial.local_path, hparams, {"final/best_fid": best})

@@ -25,17 +25,19 @@ from evogan.io.checkpoint import load_checkpoint, save_checkpoint
 from evogan.hyperparameters import Hyperparameters
 from evogan.training.loop import IndividualTrainer, is_finite_record
 from evogan.training.loop_config import TrainerConfig, build_sections, section_dict, with_overrides
-from evogan.tune.search_space import trial_assignments
+from evogan.tune.search_space import expand_arm, trial_assignments
 
 CHECKPOINT_FILE = "trial.pt"
 WORST_FID = 1.0e9
 """The metric reported for a diverged (NaN/inf) trial, so schedulers rank it last."""
 
 
-def trial_configs(base: dict[str, Any], keys: list[str], trial_config: dict[str, Any]):
-    """(Config, TrainerConfig) of one trial: the sweep's base with the trial's sampled values."""
-    config, sections = build_sections(with_overrides(base, trial_assignments(trial_config, keys)),
-                                      {"trainer": TrainerConfig})
+def trial_configs(base: dict[str, Any], keys: list[str], trial_config: dict[str, Any],
+                  arms: dict[str, dict[str, Any]] | None = None):
+    """(Config, TrainerConfig) of one trial: the sweep's base with the trial's sampled values
+    (a study's ``arm`` value expanded into that arm's overrides)."""
+    assignments = expand_arm(trial_assignments(trial_config, keys), arms)
+    config, sections = build_sections(with_overrides(base, assignments), {"trainer": TrainerConfig})
     return config, sections["trainer"]
 
 
@@ -67,12 +69,13 @@ def _restore(trainer: IndividualTrainer, config) -> int:
 
 
 def gan_trainable(trial_config: dict[str, Any], *, base: dict[str, Any], keys: list[str], metric: str,
-                  train_images: np.ndarray, holdout: np.ndarray, fid_actor: Any) -> None:
+                  train_images: np.ndarray, holdout: np.ndarray, fid_actor: Any,
+                  arms: dict[str, dict[str, Any]] | None = None) -> None:
     """Train one individual for ``trainer.steps`` steps, reporting after every ``eval_every``."""
     import ray
     from ray import tune
 
-    config, trainer_cfg = trial_configs(base, keys, trial_config)
+    config, trainer_cfg = trial_configs(base, keys, trial_config, arms)
     torch.set_num_threads(config.ray.torch_threads)
     trainer = IndividualTrainer(config, trainer_cfg, _as_tensor(train_images), _as_tensor(holdout), _device(config))
     evaluation = _restore(trainer, config)

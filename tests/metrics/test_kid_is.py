@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from evogan.metrics.inception_score import inception_score
+from evogan.metrics.inception_score import inception_score, posterior_score
 from evogan.metrics.kid import kernel_inception_distance, mmd2_unbiased
 
 
@@ -56,3 +56,20 @@ def test_inception_score_bounds():
     confident = torch.full((1000, 10), -50.0)
     confident[torch.arange(1000), torch.arange(1000) % 10] = 50.0
     assert inception_score(confident, shuffle=False)[0] == pytest.approx(10.0, rel=1e-6)
+
+
+def test_posterior_score_on_constructed_posteriors():
+    """exp(E KL(p(y|x) || p(y))): confident and balanced over k classes -> k; all alike -> 1."""
+    k = 10
+    confident = torch.eye(k).repeat(20, 1)                         # 200 one-hot rows, 20 per class
+    assert posterior_score(confident, splits=1)[0] == pytest.approx(k)
+    assert posterior_score(confident[:100], splits=1, shuffle=False)[0] == pytest.approx(k)
+    assert posterior_score(torch.full((200, k), 1.0 / k), splits=1)[0] == pytest.approx(1.0)  # unsure
+    assert posterior_score(torch.eye(k)[torch.zeros(200, dtype=torch.long)], splits=1)[0] == pytest.approx(1.0)  # one class
+    half = torch.eye(k)[torch.arange(200) % 5]                      # confident, 5 of 10 classes
+    assert posterior_score(half, splits=1)[0] == pytest.approx(5.0)
+    # the same number as the IS formula on logits whose softmax are these posteriors
+    logits = torch.randn(300, k, generator=torch.Generator().manual_seed(0)) * 3
+    assert posterior_score(logits.softmax(dim=1)) == pytest.approx(inception_score(logits), rel=1e-9)
+    with pytest.raises(ValueError, match="probabilities"):
+        posterior_score(torch.rand(20, k) + 1)

@@ -98,3 +98,19 @@ def test_mode_counts_follow_the_labels_and_need_them(scorer, fmnist_test, cache_
     unlabelled = QualityScorer(MetricsConfig(real_samples=64, cache_dir=str(cache_dir)), "no-labels", x[:64])
     with pytest.raises(MetricUnavailable, match="labels"):
         unlabelled.mode_counts(x[:8])
+
+
+def test_is_domain_orders_diverse_over_one_class_sets_and_needs_labels(scorer, fmnist_test, cache_dir):
+    """is_domain_<n>: the IS formula on the domain classifier's posteriors over the 10 classes."""
+    from evogan.metrics.inception_score import MetricUnavailable
+
+    x, y = fmnist_test
+    report = scorer.report(x[:500], "domain", kid=False, inception_score=False, is_domain=True)
+    assert set(report) == {"fid_domain_500", "is_domain_500", "is_domain_500_std"}
+    diverse = report["is_domain_500"]
+    one_class = scorer.domain_inception_score(x[y == 1][:500])[0]  # trousers only
+    assert 1.0 <= one_class < 2.0 < diverse <= 10.0, (one_class, diverse)
+    assert "is_domain_500" not in scorer.report(x[:500], "domain", kid=False, inception_score=False)  # off by default
+    unlabelled = QualityScorer(MetricsConfig(real_samples=64, cache_dir=str(cache_dir)), "no-labels", x[:64])
+    with pytest.raises(MetricUnavailable, match="labels"):
+        unlabelled.domain_inception_score(x[:16])

@@ -84,3 +84,20 @@ def test_generator_accepts_latents_without_the_mean_rescaling_entry(gen):
     z = variant.sample_latent(3, gen, CPU)
     z[:, -1] = 0.0
     assert torch.allclose(variant.generate(modules, z[:, :16]), variant.generate(modules, z))
+
+
+def test_cft_off_feeds_the_sampled_values_and_mu_straight_to_the_body(gen):
+    """The CFT ablation of seed 003: no linear map, body input N, z = x + mu (MR on) or x (MR off)."""
+    variant = make_variant("cft_mr_edge", latent_dim=8, feature_dim=4, cft=False)
+    modules = variant.build().eval()
+    generator = modules["generator"]
+    assert not any(isinstance(m, torch.nn.Linear) for m in generator.modules())
+    assert generator.body[0].in_channels == 8
+    seen = []
+    generator.body.register_forward_pre_hook(lambda module, args: seen.append(args[0].flatten(1)))
+    z = variant.sample_latent(3, gen, CPU)
+    generator(z)
+    assert torch.allclose(seen[0], z[:, :8, 0, 0] + z[:, 8:, 0, 0])
+    modules, _, outs, _ = run_steps(make_variant("cft_mr_edge", (1, 28, 28), cft=False, mean_rescaling=False))
+    for out in outs:
+        assert_finite_scalars(out)

@@ -162,3 +162,30 @@ def test_cpu_smoke_train_steps_change_weights(loss):
     for name in ("generator", "discriminator", "discriminator_aux"):
         assert changed(before[name], modules[name]), name
     assert 0.0 <= state["d_acc_ema"] <= 1.0 and state["quality_ema"] >= 0.0
+
+
+def test_dema_off_keeps_the_gctdrn_blocks_without_attention_or_contrastive_pairs(gen):
+    """The DEMA ablation of seed 004: GCTDRN blocks stay, DEMA and its contrastive term go."""
+    variant = make_variant("mspg_sen", (1, 28, 28), dema=False)
+    modules = variant.build()
+    blocks = [m for m in modules["generator"].modules() if isinstance(m, GCTDRNBlock)]
+    assert blocks and all(block.attention is None for block in blocks)
+    assert not any(isinstance(m, DEMA) for m in modules.modules())
+    extras: dict = {}
+    modules["generator"](variant.sample_latent(2, gen, CPU), extras)
+    assert extras["pairs"] == []
+    modules, _, outs, before = run_steps(variant, steps=2)
+    assert all(torch.isfinite(out["loss_g"]) for out in outs)
+    assert changed(before["generator"], modules["generator"])
+
+
+def test_afe_off_builds_no_auxiliary_discriminator_and_ignores_lambda_aux():
+    """The AFE ablation of seed 004: no discriminator_aux, no d_aux optimiser, lambda_aux 0."""
+    variant = make_variant("mspg_sen", (1, 28, 28), afe=False)
+    modules = variant.build()
+    assert "discriminator_aux" not in modules
+    hp = Hyperparameters(lr_g=2e-3, lr_d=2e-3, loss_weights={"aux": 0.5})
+    assert set(variant.make_optimizers(modules, hp)) == {"g", "d"}
+    assert variant.loss_weight("aux", hp) == 0.0 and variant.loss_weight("fm", hp) == 1.0
+    modules, _, outs, _ = run_steps(variant, steps=2, hp=hp)
+    assert all(torch.isfinite(out["loss_d"]) for out in outs)

@@ -112,3 +112,15 @@ def test_inception_features_shapes(gen):
 
 def variant_hp() -> Hyperparameters:
     return Hyperparameters(lr_g=2e-4, lr_d=2e-4)
+
+
+def test_attention_off_builds_no_attention_block_and_trains(gen):
+    """The attention ablation of seed 000: same modules otherwise, no SelfAttention2d anywhere."""
+    variant = make_variant("vaegan_attn", (1, 28, 28), attention=False, **TINY)
+    modules = variant.build()
+    assert not any(isinstance(m, SelfAttention2d) for m in modules.modules())
+    assert "selfsup" in modules and "encoder" in modules
+    modules, _, outs, before = run_steps(variant, steps=2)
+    for out in outs:
+        assert_finite_scalars(out)
+    assert changed(before["generator"], modules["generator"])

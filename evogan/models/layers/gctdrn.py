@@ -10,7 +10,8 @@ from attention):
   the generator's 4x4 stage (C = 4 * width) would dwarf the rest of the model.
 * W_i = softmax(learnable logits + MLP(GAP(X))), per sample: learnable *and* attention-computed,
   the two readings of Eqs. 15-16. The MLP's last layer starts at zero (equal weights).
-* The attention flow is :class:`~evogan.models.layers.dema.DEMA`.
+* The attention flow is :class:`~evogan.models.layers.dema.DEMA` (``dema=False`` leaves it out:
+  the DEMA ablation of seed 004; beta then multiplies nothing).
 * The "global feature enhancement branch" (GAP -> MLP, broadcast over positions) is in every
   block, scaled by a learnable gamma.
 * Shortcut(X) is the identity (blocks keep the channel count).
@@ -37,13 +38,13 @@ def separable_branch(channels: int, kernel: int) -> nn.Sequential:
 class GCTDRNBlock(nn.Module):
     """Multi-scale (3/5/7) branches fused by learnable + attention weights, DEMA flow, GAP branch, shortcut."""
 
-    def __init__(self, channels: int, heads: int = 4, context: int = 4, reduction: int = 4):
+    def __init__(self, channels: int, heads: int = 4, context: int = 4, reduction: int = 4, dema: bool = True):
         super().__init__()
         hidden = max(4, channels // reduction)
         self.branches = nn.ModuleList(separable_branch(channels, k) for k in BRANCH_KERNELS)
         self.branch_logits = nn.Parameter(torch.zeros(len(BRANCH_KERNELS)))
         self.branch_attention = _mlp(channels, hidden, len(BRANCH_KERNELS))
-        self.attention = DEMA(channels, heads, context, reduction)
+        self.attention = DEMA(channels, heads, context, reduction) if dema else None  # None: DEMA ablated
         self.global_branch = _mlp(channels, hidden, channels)
         self.alpha = nn.Parameter(torch.tensor(1.0))
         self.beta = nn.Parameter(torch.tensor(0.1))
@@ -60,4 +61,5 @@ class GCTDRNBlock(nn.Module):
         weights = (self.branch_logits + self.branch_attention(pooled)).softmax(dim=1)  # (n, 3)
         local = sum(weights[:, i, None, None, None] * branch(x) for i, branch in enumerate(self.branches))
         global_features = self.global_branch(pooled)[:, :, None, None]
-        return x + self.alpha * local + self.beta * self.attention(x, pairs) + self.gamma * global_features
+        out = x + self.alpha * local + self.gamma * global_features
+        return out if self.attention is None else out + self.beta * self.attention(x, pairs)

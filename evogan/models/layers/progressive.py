@@ -23,12 +23,12 @@ class GeneratorStage(nn.Module):
     """(2x upsample, 3x3 conv, BN, LeakyReLU) unless first, then GCTDRN blocks; owns a toRGB head."""
 
     def __init__(self, c_in: int, c_out: int, channels: int, first: bool, blocks: int,
-                 heads: int, context: int, reduction: int):
+                 heads: int, context: int, reduction: int, dema: bool = True):
         super().__init__()
         self.entry = nn.Identity() if first else nn.Sequential(
             nn.Upsample(scale_factor=2, mode="nearest"), nn.Conv2d(c_in, c_out, 3, 1, 1, bias=False),
             nn.BatchNorm2d(c_out), nn.LeakyReLU(0.2, True))
-        self.blocks = nn.ModuleList(GCTDRNBlock(c_out, heads, context, reduction) for _ in range(blocks))
+        self.blocks = nn.ModuleList(GCTDRNBlock(c_out, heads, context, reduction, dema) for _ in range(blocks))
         self.to_rgb = nn.Conv2d(c_out, channels, 1)
 
     def forward(self, h: torch.Tensor, pairs: list | None = None) -> torch.Tensor:
@@ -43,7 +43,7 @@ class MSPGGenerator(nn.Module):
 
     def __init__(self, latent_dim: int, width: int, channels: int, resolution: int, *, blocks: int = 1,
                  width_cap: int = 4, heads: int = 4, context: int = 4, reduction: int = 4,
-                 aux_resolution: int = 16):
+                 aux_resolution: int = 16, dema: bool = True):
         super().__init__()
         first, n_up = stage_sizes(resolution)
         self.sizes = [first * 2 ** i for i in range(n_up + 1)]
@@ -53,7 +53,7 @@ class MSPGGenerator(nn.Module):
                                    nn.Unflatten(1, (widths[0], first, first)),
                                    nn.BatchNorm2d(widths[0]), nn.LeakyReLU(0.2, True))
         self.stages = nn.ModuleList(
-            GeneratorStage(widths[max(i - 1, 0)], widths[i], channels, i == 0, blocks, heads, context, reduction)
+            GeneratorStage(widths[max(i - 1, 0)], widths[i], channels, i == 0, blocks, heads, context, reduction, dema)
             for i in range(len(widths)))
 
     def forward(self, z: torch.Tensor, extras: dict | None = None) -> torch.Tensor:

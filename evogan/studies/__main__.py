@@ -1,0 +1,96 @@
+"""``python -m evogan.studies RESULTS_DIR``: score and report a finished study.
+
+    python -m evogan.sweep --config configs/studies/seed003_cft.yaml          # run the study
+    python -m evogan.studies runs/studies/seed003_cft                         # its table, plots, verdicts
+    python -m evogan.studies runs/studies/seed003_cft --inception 1000       # + Inception FID cross-check
+    python -m evogan.studies runs/studies/seed003_cft --out benchmarks/results/studies/seed003_cft
+
+Writes ``report.md`` (the table, the verdicts, the sweep's command and machine), ``results.json``
+and PNG plots into ``--out`` (default ``RESULTS_DIR/study``) and prints the Markdown. Exit codes
+as every evogan command: 0 done, 2 bad input (one line on stderr), 1 a failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from evogan.cli import Session, run_cli
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m evogan.studies",
+                                     description="Score every trial's final generator of a finished study "
+                                                 "(python -m evogan.sweep --config configs/studies/*.yaml), "
+                                                 "aggregate over seeds, judge the study's claims, plot.")
+    parser.add_argument("results_dir", type=Path, help="the experiment directory (<sweep.storage_path>/<sweep.name>)")
+    parser.add_argument("--out", type=Path, help="where report.md, results.json and the PNGs go (default RESULTS_DIR/study)")
+    parser.add_argument("--samples", type=int, help="images per final generator for fid_domain / is_domain "
+                                                    "(default study.samples, 4096)")
+    parser.add_argument("--real-samples", type=int, help="real images for the domain statistics (default study.real_samples)")
+    parser.add_argument("--inception", type=int, help="fid_inception_<n> of each row's first seed (default "
+                                                      "study.inception_samples; 0 skips it; ~4 images/s on a 2-core CPU)")
+    parser.add_argument("--cache-dir", help="metrics cache (default the study's metrics.cache_dir)")
+    parser.add_argument("--no-samples-plot", action="store_true", help="skip samples.png")
+    return parser.parse_args(argv)
+
+
+def _main(argv: list[str], session: Session) -> int:
+    import dataclasses
+
+    from evogan.config import ConfigError
+    from evogan.io.outputs import write_json
+    from evogan.studies import analysis, report
+    from evogan.studies.machine import describe
+
+    args = parse_args(argv)
+    study = analysis.read_study(args.results_dir)
+    spec = study.study
+    samples = args.samples if args.samples is not None else spec.samples
+    inception = args.inception if args.inception is not None else spec.inception_samples
+    real = args.real_samples if args.real_samples is not None else spec.real_samples
+    if samples < 10:
+        raise ConfigError(f"--samples: must be >= 10, got {samples}")
+    if inception < 0 or real < 2:
+        raise ConfigError("--inception must be >= 0 and --real-samples >= 2")
+    if inception:
+        from evogan.metrics.inception import inception_weights_path
+
+        inception_weights_path(study.config.metrics.inception_weights, args.cache_dir or study.config.metrics.cache_dir)
+    study.study = dataclasses.replace(spec, samples=samples, inception_samples=inception, real_samples=real)
+    analysis.require_scorable(study)
+    out = (args.out or study.directory / "study").expanduser().resolve()
+    session.started()
+    print(f"study {study.directory.name}: {len(study.trials)} trials, {len(study.groups())} rows; "
+          f"scoring final generators ({samples} images each) -> {out}", flush=True)
+    names = analysis.score_trials(study, samples, inception, args.cache_dir)
+    rows = analysis.aggregate(study)
+    entries = analysis.verdicts(study, rows, names)
+    plots = [report.plot_curves(study, out / "curves.png"), report.plot_final(rows, names, out / "final.png")]
+    if spec.heatmap:
+        plots.append(report.plot_heatmap(rows, tuple(spec.heatmap), spec.heatmap_metric,
+                                         names.get(spec.heatmap_metric, spec.heatmap_metric), out / "heatmap.png"))
+    if spec.stability_vs:
+        plots.append(report.plot_stability(rows, spec.stability_vs, names, study.metric, out / "stability.png"))
+    if not args.no_samples_plot:
+        plots.append(report.plot_samples(study, out / "samples.png"))
+    command = " ".join(["python -m evogan.studies", *argv])
+    text = report.markdown(study, rows, names, entries, plots, analysis.check_complete(study), command, describe(), out)
+    (out / "report.md").write_text(text + "\n", encoding="utf-8")
+    write_json(out / "results.json", {
+        "experiment": str(study.directory), "metric": study.metric, "names": names, "command": study.info.get("command"),
+        "analysis_command": command, "machine": study.info.get("machine"), "rows": [
+            {k: v for k, v in row.items()} for row in rows], "verdicts": entries,
+        "trials": [{"path": str(t.path), "group": t.group, "seed": t.seed, "steps": t.steps,
+                    "figures": analysis.trial_figures(study, t)} for t in study.trials]})
+    print(text)
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(_main, argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
