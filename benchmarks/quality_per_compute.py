@@ -6,7 +6,7 @@ under one storage path, scores every arm's final best generator with ``fid_domai
 PNG plots to ``benchmarks/results/``::
 
     python benchmarks/quality_per_compute.py              # the matrix (see benchmarks/README.md)
-    python benchmarks/quality_per_compute.py --smoke      # tiny version, < 60 s, for a test
+    python benchmarks/quality_per_compute.py --smoke      # tiny version (about a minute), for a test
     tensorboard --logdir runs/benchmarks/quality_per_compute-<stamp>   # trials side by side
 
 Arms at equal compute (N individuals, G evaluation rounds, S Adam steps per individual and
@@ -38,7 +38,7 @@ import platform
 import random
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
@@ -823,7 +823,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--storage-path", type=Path, default=DEFAULT_STORAGE, help="Tune storage path (all experiments)")
     p.add_argument("--data-root", default=None, help=f"Fashion-MNIST directory (default: the YAML's, {FASHION_ROOT})")
     p.add_argument("--no-dashboard", action="store_true", help="start Ray without its dashboard")
-    p.add_argument("--smoke", action="store_true", help="tiny run on the built-in shapes (< 60 s), for tests")
+    p.add_argument("--smoke", action="store_true", help="tiny run on the built-in shapes (about a minute), for tests")
     p.add_argument("--from-experiment", type=Path, default=None, metavar="DIR",
                    help="train nothing: re-aggregate DIR/raw/*.json of an earlier run made with the same flags "
                         "(and run its Inception cross-check unless --no-inception)")

@@ -148,15 +148,15 @@ class Engine:
         for generation in range(self.generation + 1, self.config.evolution.generations):
             started, self.recovered = time.perf_counter(), []
             self._journal = Journal()
-            while True:
+            while True:  # the callback's actor calls (grids, best.pt, shards) are covered too
                 try:
                     summary = self._generation(generation)
+                    summary["seconds"] = time.perf_counter() - started
+                    if self.on_generation is not None:
+                        self.on_generation(summary, self)
                     break
                 except ShardsFailed as failure:
                     self._recover(generation, failure.shards)
-            summary["seconds"] = time.perf_counter() - started
-            if self.on_generation is not None:
-                self.on_generation(summary, self)
 
     def _generation(self, generation: int) -> dict[str, Any]:
         """One generation's phases; after a recovery, phases a shard completed are not redone."""

@@ -53,9 +53,9 @@ class RunReporter:
             best = next(r for r in summary["individuals"] if r["population"] == "g" and r["uid"] == population["best_uid"])
             if generation % out.sample_every == 0 or last:
                 self._grid(generation, best)
-            if best["valid"] and best["fid"] < self.best_fid:
-                self.best_fid, self.best_uid = best["fid"], best["uid"]
+            if best["valid"] and best["fid"] < self.best_fid:  # remembered once written (an actor may die first)
                 self.backend.save_best(self.storage, best["slot"], best["uid"], self._meta(generation, best["fid"]))
+                self.best_fid, self.best_uid = best["fid"], best["uid"]
             summary["actors"] = self.backend.where()
         checkpoint = generation % out.checkpoint_every == 0 or last
         if checkpoint:

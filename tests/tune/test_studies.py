@@ -233,3 +233,23 @@ def test_verdicts_follow_a_one_sided_welch_test():
     assert verdict([10.0], [20.0, 21.0], higher_is_better=False)[0] == "inconclusive"  # one seed: no test
     assert verdict([0.0, 0.0, 0.0], [2.0, 2.0, 2.0], higher_is_better=False)[0] == "holds"  # no spread
 
+
+
+def test_heat_map_and_stability_plots_from_constructed_rows(tmp_path):
+    from evogan.studies.report import plot_heatmap, plot_stability
+
+    rows = []
+    for lr in (5e-5, 2e-4, 1e-3):
+        for latent in (32, 64):
+            fids = [100 * lr * 1e3 + latent + s for s in range(3)]
+            rows.append({"group": f"lr={lr}, latent={latent}", "assignments": {"train.lr_g": lr, "train.lr_d": lr,
+                                                                                "model.latent_dim": latent},
+                         "values": {"fid_domain": fids, "collapses": [0, 1, 0], "oscillations": [1, 0, 0],
+                                    "var_loss_d": [0.1, 0.2, 0.3], "best_fid": fids},
+                         "stats": {"fid_domain": mean_std(fids)}})
+    heat = plot_heatmap(rows, ("model.latent_dim", "train.lr_g,train.lr_d"), "fid_domain", "fid_domain_4k",
+                        tmp_path / "heatmap.png")
+    assert heat.stat().st_size > 5000
+    stab = plot_stability(rows[::2], "train.lr_g,train.lr_d", {"fid_domain": "fid_domain_4k"}, "fid_domain_512",
+                          tmp_path / "stability.png")
+    assert stab.stat().st_size > 5000
