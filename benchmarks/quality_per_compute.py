@@ -50,6 +50,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from evogan.config import Config, build_dataclass, read_yaml, set_dotted  # noqa: E402
+from evogan.evolution.mixture import mixture_fid  # noqa: E402
 from evogan.seeding import derive_seed, numpy_rng  # noqa: E402
 
 DEFAULT_CONFIG = REPO / "configs" / "benchmarks" / "quality_per_compute.yaml"
@@ -247,6 +248,12 @@ def run_population(mode: str, raw: dict[str, Any], budget: Budget, seed: int, da
            for shard in backend.shards for members in shard.members.values() for m in members.values()}
     final = {"uid": best["uid"], "fitness_fid": float(best["fid"]), "hp": hps.get(best["uid"], {}),
              **final_scores(images, scorer, full_scorer)}
+    if mode == "memetic":  # the mixture arm: the final population's generators, weights fitted by the ES
+        final[f"mixture_fid_domain_{fmt(budget.final_samples)}"] = mixture_fid(
+            engine, backend, lambda x: scorer.fid(x, FITNESS_EXTRACTOR), report_samples=budget.final_samples,
+            samples=1024, iterations=20, seed=derive_seed(seed, "mixture"),
+            embed=lambda x: scorer.features(x, FITNESS_EXTRACTOR),
+            feature_fid=lambda f: scorer.fid_from_features(f, FITNESS_EXTRACTOR))
     hof = engine.hall_of_fame[0] if len(engine.hall_of_fame) else None
     alive = {h.uid: h.slot for h in engine.handles["g"]}
     hof_info: dict[str, Any] = {"uid": hof.uid if hof else None, "alive": bool(hof and hof.uid in alive),
