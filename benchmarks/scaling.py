@@ -32,8 +32,10 @@ much of ``received_bytes`` each one added per generation (checked against the ro
 ``driver_bytes``); evogan itself is unchanged.
 
 Before each case the script waits (polling every minute, up to ``--max-wait`` seconds over all
-cases together) until the 1-minute load average is at most ``--max-load``, and records the load
-before and during the run.
+cases together) until the 1-minute load average is at most ``--max-load``, records the load
+before and during the run, and measures the machine's parallel capacity just before it: the
+matmul rate of two concurrent single-threaded processes over that of one alone (2.0 on two idle
+cores; on a shared machine, what 2 actors can gain over 1 at best).
 Results: ``benchmarks/results/scaling.json`` (and the Markdown table on stdout).
 """
 
@@ -153,6 +155,33 @@ class LoadSampler:
         return {"mean": round(statistics.fmean(s), 2), "max": round(max(s), 2)}
 
 
+PROBE = """
+import time, torch
+torch.set_num_threads(1)
+a = torch.randn(256, 256)
+t, n = time.perf_counter(), 0
+while time.perf_counter() - t < {seconds}:
+    a @ a
+    n += 1
+print(n / (time.perf_counter() - t))
+"""
+
+
+def parallel_capacity(seconds: float = 4.0) -> dict[str, float]:
+    """How many cores' worth of work this machine gives two single-threaded processes right now:
+    the matmul rate of two concurrent processes over that of one alone (2.0 on two idle cores)."""
+    code = PROBE.format(seconds=seconds)
+
+    def start():
+        return subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+
+    alone = float(start().communicate()[0])
+    pair = [start(), start()]
+    together = sum(float(p.communicate()[0]) for p in pair)
+    return {"one_process_per_s": round(alone), "two_processes_per_s": round(together),
+            "capacity": round(together / alone, 2)}
+
+
 # ----------------------------------------------------------------------------- one run
 
 
@@ -180,6 +209,7 @@ def run_case(case: Case, case_dir: Path, args: argparse.Namespace, dashboard: st
         command = [sys.executable, *argv[1:]]
     print(f"{case.name}: {' '.join(command)}", flush=True)
     load = wait_for_load(args.max_load, args.max_wait)
+    load["parallel_capacity"] = parallel_capacity()
     started = time.monotonic()
     with LoadSampler() as sampler, (case_dir / "job.log").open("w") as log:
         try:
@@ -191,7 +221,8 @@ def run_case(case: Case, case_dir: Path, args: argparse.Namespace, dashboard: st
     meta = {"case": case.name, "command": command, "rc": rc, "wall_s": round(time.monotonic() - started, 1),
             "load": load}
     (case_dir / "meta.json").write_text(json.dumps(meta, indent=2))
-    print(f"{case.name}: rc {rc}, {meta['wall_s']} s, load before {load['at_start']} during {load['during']}", flush=True)
+    print(f"{case.name}: rc {rc}, {meta['wall_s']} s, load before {load['at_start']} during {load['during']}, "
+          f"parallel capacity {load['parallel_capacity']['capacity']}", flush=True)
 
 
 def cluster_main(argv: list[str]) -> int:
@@ -355,25 +386,28 @@ def targets(cases: dict[str, dict[str, Any]]) -> dict[str, Any]:
     for what, (one, two) in SPEEDUP_PAIRS.items():
         if ok(one) and ok(two):
             speedup = cases[two]["generations_per_hour"] / cases[one]["generations_per_hour"]
+            capacity = [cases[n]["load"].get("parallel_capacity", {}).get("capacity") for n in (one, two)]
             t[f"actor_speedup ({what})"] = {"target": f">= {TARGETS['actor_speedup']}x", "value": round(speedup, 2),
-                                            "met": speedup >= TARGETS["actor_speedup"]}
+                                            "met": speedup >= TARGETS["actor_speedup"],
+                                            "parallel_capacity_before_each": capacity}
     return t
 
 
 def table(cases: dict[str, dict[str, Any]]) -> str:
     lines = ["| case | population | actors (nodes) | s / generation | generations / h | engine overhead s (share) "
-             "| driver bytes / generation (max) | load before / during |",
-             "|---|---|---|---|---|---|---|---|"]
+             "| driver bytes / generation (max) | load before / during | parallel capacity |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for name in [c.name for c in CASES if c.name in cases]:
         c = cases[name]
         if "error" in c:
-            lines.append(f"| {name} | failed (rc {c['rc']}) | | | | | | |")
+            lines.append(f"| {name} | failed (rc {c['rc']}) | | | | | | | |")
             continue
         lines.append(
             f"| {name} | {c['population']} | {c['num_actors']} ({c['nodes']}) | {c['seconds_per_generation']:.2f} "
             f"| {c['generations_per_hour']:.0f} | {c['engine_overhead_s']:.2f} ({c['overhead_share']:.1%}) "
             f"| {c['driver_bytes_mean']:,} ({c['driver_bytes_max_all_generations']:,}) "
-            f"| {c['load']['at_start']:.1f} / {c['load']['during']['mean']:.1f} |")
+            f"| {c['load']['at_start']:.1f} / {c['load']['during']['mean']:.1f} "
+            f"| {c['load'].get('parallel_capacity', {}).get('capacity', '-')} |")
     return "\n".join(lines)
 
 
