@@ -211,6 +211,15 @@ def run_case(case: Case, case_dir: Path, args: argparse.Namespace, dashboard: st
     load = wait_for_load(args.max_load, args.max_wait)
     load["parallel_capacity"] = parallel_capacity()
     started = time.monotonic()
+    while (load["parallel_capacity"]["capacity"] < args.min_capacity
+           and WAITED[0] + time.monotonic() - started + 60 <= args.max_wait):
+        print(f"  parallel capacity {load['parallel_capacity']['capacity']} < {args.min_capacity}: waiting", flush=True)
+        time.sleep(60)
+        load["parallel_capacity"] = parallel_capacity()
+    WAITED[0] += time.monotonic() - started
+    load["waited_s"] += round(time.monotonic() - started)
+    load["at_start"] = round(load1(), 2)
+    started = time.monotonic()
     with LoadSampler() as sampler, (case_dir / "job.log").open("w") as log:
         try:
             rc: int | str = subprocess.run(command, cwd=REPO, stdout=log, stderr=subprocess.STDOUT,
@@ -426,6 +435,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--max-load", type=float, default=3.0, help="wait before a case while the 1-min load is above")
     parser.add_argument("--max-wait", type=float, default=600.0,
                         help="longest wait for the load, seconds, over all cases together")
+    parser.add_argument("--min-capacity", type=float, default=0.0,
+                        help="also wait (within --max-wait) until the parallel capacity is at least this")
     parser.add_argument("--timeout", type=float, default=1800.0, help="per case, seconds")
     return parser.parse_args(argv)
 
@@ -456,7 +467,7 @@ def main(argv: list[str]) -> int:
         command = ["bash", str(CLUSTER_SCRIPT), sys.executable, str(Path(__file__).resolve()), "_cluster",
                    "--cases", ",".join(c.name for c in cluster), "--root", str(root),
                    "--max-load", str(args.max_load), "--max-wait", str(max(0.0, args.max_wait - WAITED[0])),
-                   "--timeout", str(args.timeout)]
+                   "--min-capacity", str(args.min_capacity), "--timeout", str(args.timeout)]
         if args.generations:
             command += ["--generations", str(args.generations)]
         if args.cache_dir:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import shlex
 import sys
 from pathlib import Path
 
@@ -81,8 +82,9 @@ def _main(argv: list[str], session: Session) -> int:
 
     if args.resume is not None and args.config is not None:
         raise ConfigError("--config: cannot be combined with --resume (the sweep's own inputs are used)")
-    command = " ".join(["python -m evogan.sweep", *(["--config", str(args.config)] if args.config else []),
-                        *(["--resume", str(args.resume)] if args.resume else []), *args.overrides])
+    command = "python -m evogan.sweep " + shlex.join([*(["--config", str(args.config)] if args.config else []),
+                                                      *(["--resume", str(args.resume)] if args.resume else []),
+                                                      *args.overrides])
     prepared = prepare_sweep(args.config, args.overrides, args.resume, command=command)
     print(f"sweep: {prepared.total_trials} trials x {prepared.trainer_cfg.evaluations} iterations "
           f"({prepared.trainer_cfg.eval_every} steps each), scheduler {prepared.sweep.scheduler}, "

@@ -13,6 +13,7 @@ as every evogan command: 0 done, 2 bad input (one line on stderr), 1 a failure.
 from __future__ import annotations
 
 import argparse
+import shlex
 import sys
 from pathlib import Path
 
@@ -30,7 +31,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                                     "(default study.samples, 4096)")
     parser.add_argument("--real-samples", type=int, help="real images for the domain statistics (default study.real_samples)")
     parser.add_argument("--inception", type=int, help="fid_inception_<n> of each row's first seed (default "
-                                                      "study.inception_samples; 0 skips it; ~4 images/s on a 2-core CPU)")
+                                                      "study.inception_samples; 0 skips it; the slow part on a CPU)")
     parser.add_argument("--cache-dir", help="metrics cache (default the study's metrics.cache_dir)")
     parser.add_argument("--no-samples-plot", action="store_true", help="skip samples.png")
     return parser.parse_args(argv)
@@ -75,7 +76,7 @@ def _main(argv: list[str], session: Session) -> int:
         plots.append(report.plot_stability(rows, spec.stability_vs, names, study.metric, out / "stability.png"))
     if not args.no_samples_plot:
         plots.append(report.plot_samples(study, out / "samples.png"))
-    command = " ".join(["python -m evogan.studies", *argv])
+    command = "python -m evogan.studies " + shlex.join(argv)
     text = report.markdown(study, rows, names, entries, plots, analysis.check_complete(study), command, describe(), out)
     (out / "report.md").write_text(text + "\n", encoding="utf-8")
     write_json(out / "results.json", {

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -157,8 +158,8 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
     path = resume_dir.resolve() if resume_dir is not None else experiment_path(sweep)
     if resume_dir is not None:
         command = read_sweep_file(resume_dir).get("command", "") or command
-    command = command or " ".join(["python -m evogan.sweep", *(["--config", str(config_path)] if config_path else []),
-                                   *overrides])
+    command = command or "python -m evogan.sweep " + shlex.join(
+        [*(["--config", str(config_path)] if config_path else []), *overrides])
     return PreparedSweep(config, trainer_cfg, sweep, base, dimensions, metric, data, path, total, resume_dir is not None,
                          arms=arms, study=study, command=command)
 

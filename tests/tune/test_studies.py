@@ -151,7 +151,7 @@ def test_study_report_of_a_non_study_directory_exits_2(tmp_path, capsys):
 # ----------------------------------------------------------------------------- arms and seeds
 
 
-def sweep_of(arms=None, seeds=(), space=None, tmp_path=Path("/tmp")):
+def sweep_of(arms=None, seeds=(), space=None):
     raw = {"sweep": {"arms": arms or {}, "seeds": list(seeds), "search_space": space or {}}}
     sweep, _ = resolve_sections(raw, [])
     return sweep_dimensions(sweep)
@@ -199,7 +199,7 @@ def test_study_section_errors_name_the_key():
         build_study({"unknown": 1})
 
 
-def test_claims_must_name_arms(tmp_path):
+def test_claims_must_name_arms():
     from evogan.studies.config import check_against_sweep
 
     study = build_study({"claims": [{"text": "t", "arm": "a", "baseline": "zz"}]})
