@@ -50,7 +50,7 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from evogan.config import Config, build_dataclass, read_yaml, set_dotted  # noqa: E402
-from evogan.evolution.mixture import mixture_fid  # noqa: E402
+from evogan.evolution.mixture import population_mixture, sample_population_mixture  # noqa: E402
 from evogan.seeding import derive_seed, numpy_rng  # noqa: E402
 
 DEFAULT_CONFIG = REPO / "configs" / "benchmarks" / "quality_per_compute.yaml"
@@ -62,7 +62,7 @@ ARMS = ("memetic", "ga", "single", "random_search", "default_copies", "pbt")
 TUNE_GRID_ARMS = ARMS[:-1]
 LABELS = {"memetic": "(a) memetic coevolution", "ga": "(b) pure GA", "single": "(c) one DCGAN, N*G*S steps",
           "random_search": "(d) best of N, random lr", "default_copies": "(d0) best of N, default lr",
-          "pbt": "(e) Tune PBT"}
+          "pbt": "(e) Tune PBT", "mixture": "(a+) mixture of (a)'s final G's"}
 DATASETS = ("full", "subset")
 DATASET_LABELS = {"full": "Fashion-MNIST, full (59,488 train images)",
                   "subset": "Fashion-MNIST, 1,000-image subset"}
@@ -218,6 +218,20 @@ def final_scores(images: torch.Tensor, scorer: Any, full_scorer: Any | None) -> 
     return out
 
 
+def final_mixture_scores(engine, backend, budget: Budget, seed: int, scorer, full_scorer) -> dict[str, Any]:
+    """The FID-optimised mixture of the final generators (weights fitted on 1,024-image pools by
+    the ES, as ``evogan.run`` does), scored like the arm's best G on fresh samples."""
+    started = time.perf_counter()
+    result = population_mixture(engine, backend, lambda f: scorer.fid_from_features(f, FITNESS_EXTRACTOR),
+                                samples=1024, iterations=20, seed=derive_seed(seed, "mixture"),
+                                embed=lambda x: scorer.features(x, FITNESS_EXTRACTOR))
+    images = sample_population_mixture(engine, backend, result, budget.final_samples,
+                                       derive_seed(derive_seed(seed, "mixture"), "report"))
+    return {**final_scores(images, scorer, full_scorer), "weights": dict(zip(map(str, result.uids), result.weights)),
+            "pool_fid": result.fid, "best_single_pool_fid": result.best_single_fid,
+            "seconds": time.perf_counter() - started}
+
+
 def run_population(mode: str, raw: dict[str, Any], budget: Budget, seed: int, data, scorer, recorder: Recorder,
                    full_scorer=None, inception_n: int = 0) -> dict[str, Any]:
     """(a) memetic / (b) ga: evogan's Engine over one in-process shard."""
@@ -249,11 +263,7 @@ def run_population(mode: str, raw: dict[str, Any], budget: Budget, seed: int, da
     final = {"uid": best["uid"], "fitness_fid": float(best["fid"]), "hp": hps.get(best["uid"], {}),
              **final_scores(images, scorer, full_scorer)}
     if mode == "memetic":  # the mixture arm: the final population's generators, weights fitted by the ES
-        final[f"mixture_fid_domain_{fmt(budget.final_samples)}"] = mixture_fid(
-            engine, backend, lambda x: scorer.fid(x, FITNESS_EXTRACTOR), report_samples=budget.final_samples,
-            samples=1024, iterations=20, seed=derive_seed(seed, "mixture"),
-            embed=lambda x: scorer.features(x, FITNESS_EXTRACTOR),
-            feature_fid=lambda f: scorer.fid_from_features(f, FITNESS_EXTRACTOR))
+        final["mixture"] = final_mixture_scores(engine, backend, budget, seed, scorer, full_scorer)
     hof = engine.hall_of_fame[0] if len(engine.hall_of_fame) else None
     alive = {h.uid: h.slot for h in engine.handles["g"]}
     hof_info: dict[str, Any] = {"uid": hof.uid if hof else None, "alive": bool(hof and hof.uid in alive),
@@ -651,13 +661,30 @@ def inception_cross_check(plan: Plan, full_data, sets: dict[str, Path], workers:
 # ----------------------------------------------------------------------------- aggregation, plots
 
 
+def arm_records(records: list[dict[str, Any]], dataset: str, arm: str) -> list[dict[str, Any]]:
+    """One arm's records of a dataset by seed; the mixture's are the memetic runs' with their
+    ``final`` replaced by the mixture's scores (the same steps and evaluations)."""
+    if arm == "mixture":
+        rows = [{**r, "final": r["final"]["mixture"]} for r in records
+                if r["dataset"] == dataset and "mixture" in r.get("final", {})]
+    else:
+        rows = [r for r in records if r["dataset"] == dataset and r["arm"] == arm]
+    return sorted(rows, key=lambda r: r["seed"])
+
+
+def table_arms(arms: tuple[str, ...] | list[str], records: list[dict[str, Any]]) -> list[str]:
+    """The table's rows: the arms run, with the memetic arm's mixture right after it when scored."""
+    scored = any("mixture" in r.get("final", {}) for r in records)
+    return [row for arm in arms for row in ((arm, "mixture") if arm == "memetic" and scored else (arm,))]
+
+
 def aggregate(plan: Plan, records: list[dict[str, Any]]) -> dict[str, Any]:
     metric = f"fid_domain_{fmt(plan.budget.final_samples)}"
     table: dict[str, dict[str, Any]] = {}
     for dataset in plan.datasets:
         table[dataset] = {}
-        for arm in plan.arms:
-            rows = sorted([r for r in records if r["dataset"] == dataset and r["arm"] == arm], key=lambda r: r["seed"])
+        for arm in table_arms(plan.arms, records):
+            rows = arm_records(records, dataset, arm)
             if not rows:
                 continue
             values = [float(r["final"][metric]) for r in rows]
@@ -667,7 +694,8 @@ def aggregate(plan: Plan, records: list[dict[str, Any]]) -> dict[str, Any]:
                      "evaluations": sorted({r["evaluations"] for r in rows}),
                      "wall_s_mean": float(np.mean([r["wall_s"] for r in rows])),
                      "compute_s_mean": float(np.mean([r.get("compute_s", r["wall_s"]) for r in rows])),
-                     "fitness_fid_mean": float(np.mean([r["final"]["fitness_fid"] for r in rows]))}
+                     "fitness_fid_mean": float(np.mean([r["final"].get("fitness_fid", r["final"].get("pool_fid"))
+                                                        for r in rows]))}
             if all(f"{metric}_fullref" in r["final"] for r in rows):
                 full = [float(r["final"][f"{metric}_fullref"]) for r in rows]
                 entry["fullref_mean"], entry["fullref_std"] = float(np.mean(full)), \
@@ -706,7 +734,7 @@ def plot(plan: Plan, records: list[dict[str, Any]], out: Path) -> list[Path]:
     import matplotlib.pyplot as plt
 
     colours = {"memetic": "C3", "ga": "C7", "single": "C0", "random_search": "C2", "default_copies": "C8",
-               "pbt": "C1"}
+               "pbt": "C1", "mixture": "C5"}
     paths = []
     for x_key, x_label, name in (("adam_steps", "Adam steps (D+G pair updates), whole arm", "quality_vs_steps.png"),
                                  ("elapsed_s", "compute seconds (one 1-thread CPU process)", "quality_vs_wallclock.png")):
@@ -741,9 +769,9 @@ def plot(plan: Plan, records: list[dict[str, Any]], out: Path) -> list[Path]:
     metric = f"fid_domain_{fmt(plan.budget.final_samples)}"
     fig, axes = plt.subplots(1, len(plan.datasets), figsize=(6.2 * len(plan.datasets), 4.2), squeeze=False)
     for ax, dataset in zip(axes[0], plan.datasets):
-        arms = [a for a in plan.arms if any(r["arm"] == a and r["dataset"] == dataset for r in records)]
+        arms = [a for a in table_arms(plan.arms, records) if arm_records(records, dataset, a)]
         for i, arm in enumerate(arms):
-            values = [r["final"][metric] for r in records if r["arm"] == arm and r["dataset"] == dataset]
+            values = [r["final"][metric] for r in arm_records(records, dataset, arm)]
             ax.bar(i, np.mean(values), color=colours[arm], alpha=0.6)
             ax.scatter([i] * len(values), values, color="k", s=10, zorder=3)
         ax.set_xticks(range(len(arms)), [LABELS[a].split(" ")[0] for a in arms])
