@@ -49,7 +49,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from evogan.config import Config, build_dataclass, read_yaml, set_dotted  # noqa: E402
+from evogan.config import Config, ConfigError, build_dataclass, read_yaml, set_dotted  # noqa: E402
 from evogan.evolution.mixture import population_mixture, sample_population_mixture  # noqa: E402
 from evogan.seeding import derive_seed, numpy_rng  # noqa: E402
 
@@ -109,12 +109,32 @@ class Plan:
     dashboard: bool
     smoke: bool = False
     subset_limit: int = SUBSET_LIMIT
+    variant: str = "dcgan"
+    """model.variant of every arm (``--variant``): the variants table's memetic-vs-alone rows."""
     pbt: dict[str, Any] = field(default_factory=lambda: {"perturbation_interval": 2, "quantile_fraction": 0.25,
                                                           "resample_probability": 0.25,
                                                           "perturbation_factors": (1.2, 0.8)})
 
 
 # ----------------------------------------------------------------------------- configs
+
+
+def arm_label(plan: Plan, arm: str) -> str:
+    """LABELS[arm], naming the trained variant where it is not the DCGAN."""
+    return LABELS[arm] if plan.variant == "dcgan" else LABELS[arm].replace("DCGAN", plan.variant)
+
+
+def variant_overrides(variant: str, options: list[str]) -> dict[str, Any]:
+    """model.variant and ``--model-option KEY=VALUE`` pairs (values read as YAML) as dotted overrides."""
+    import yaml
+
+    pairs: dict[str, Any] = {"model.variant": variant}
+    for option in options:
+        key, sep, value = option.partition("=")
+        if not sep or not key:
+            raise ConfigError(f"--model-option {option!r}: expected KEY=VALUE")
+        pairs[f"model.options.{key}"] = yaml.safe_load(value)
+    return pairs
 
 
 def with_overrides(raw: dict[str, Any], pairs: dict[str, Any]) -> dict[str, Any]:
@@ -277,7 +297,7 @@ def run_population(mode: str, raw: dict[str, Any], budget: Budget, seed: int, da
                 f"fid_domain_{fmt(budget.final_samples)}"]
     inception_images = (backend.samples(best["slot"], best["uid"], inception_n, derive_seed(seed, "inception"))
                         if inception_n else None)
-    return {"final": final, "hall_of_fame": hof_info,
+    return {"final": final, "hall_of_fame": hof_info, "variant": backend.shards[0].variant.name,
             "last_generation": [{"uid": r["uid"], "fid": r["fid"], **hps.get(r["uid"], {})} for r in last["rows"]],
             "last_d_generation": [{"uid": uid, **hp} for uid, hp in hps.items()
                                   if uid not in {r["uid"] for r in last["rows"]}]}, inception_images
@@ -333,7 +353,7 @@ def run_trainers(arm: str, raw: dict[str, Any], budget: Budget, seed: int, data,
     members = [{"seed": s["seed"], "lr_g": s["lr"][0], "lr_d": s["lr"][1], "last_fid": f, "steps": t.step}
                for s, f, t in zip(specs, last, trainers)]
     inception_images = trainers[index].samples(inception_n, derive_seed(seed, "inception")) if inception_n else None
-    return {"final": final, "members": members}, inception_images
+    return {"final": final, "members": members, "variant": trainers[index].variant.name}, inception_images
 
 
 def fmt(n: int) -> str:
@@ -751,7 +771,7 @@ def plot(plan: Plan, records: list[dict[str, Any]], out: Path) -> list[Path]:
                 x = xs.mean(axis=0)
                 if x_key == "adam_steps" and arm == "ga":  # no steps: draw it against the round's budget
                     x = np.arange(1, length + 1) * plan.budget.population * plan.budget.steps
-                ax.plot(x, np.nanmean(ys, axis=0), color=colours[arm], label=LABELS[arm] +
+                ax.plot(x, np.nanmean(ys, axis=0), color=colours[arm], label=arm_label(plan, arm) +
                         (" (x: round budget)" if x_key == "adam_steps" and arm == "ga" else ""))
                 ax.fill_between(x, np.nanmin(ys, axis=0), np.nanmax(ys, axis=0), color=colours[arm], alpha=0.15)
             ax.set_yscale("log")
@@ -796,7 +816,7 @@ def markdown(plan: Plan, summary: dict[str, Any]) -> str:
                   f"FID evaluations | compute s / run |", "|---|---|---|---|---|---|"]
         for arm, e in arms.items():
             seeds = ", ".join(f"{e['per_seed'][str(s)]:.1f}" if str(s) in e["per_seed"] else "-" for s in plan.seeds)
-            lines.append(f"| {LABELS[arm]} | {e['mean']:.1f} ± {e['std']:.1f} | {seeds} | "
+            lines.append(f"| {arm_label(plan, arm)} | {e['mean']:.1f} ± {e['std']:.1f} | {seeds} | "
                          f"{'/'.join(str(v) for v in e['adam_steps'])} | "
                          f"{'/'.join(str(v) for v in e['evaluations'])} | {e['compute_s_mean']:.0f} |")
         if any("fullref_mean" in e for e in arms.values()):
@@ -806,7 +826,7 @@ def markdown(plan: Plan, summary: dict[str, Any]) -> str:
                 if "fullref_mean" in e:
                     seeds = ", ".join(f"{e['fullref_per_seed'][str(s)]:.1f}" for s in plan.seeds
                                       if str(s) in e["fullref_per_seed"])
-                    lines.append(f"| {LABELS[arm]} | {e['fullref_mean']:.1f} ± {e['fullref_std']:.1f} | {seeds} |")
+                    lines.append(f"| {arm_label(plan, arm)} | {e['fullref_mean']:.1f} ± {e['fullref_std']:.1f} | {seeds} |")
         lines.append("")
     lines += ["compute s / run: seconds of one 1-thread process from the arm's start to its last evaluation "
               "(PBT: the sum of its trials' iteration times; its Tuner ran 2 trials at once). The machine was "
@@ -825,7 +845,7 @@ def markdown(plan: Plan, summary: dict[str, Any]) -> str:
     if inc:
         lines += ["", f"{inc['metric']} (seed {min(plan.seeds)}, full dataset only; {inc['real_images']} real "
                   f"training images as reference; {inc['images_per_s']:.1f} images/s):", "",
-                  "| arm | " + " | ".join(LABELS[a] for a in inc["fids"]) + " |",
+                  "| arm | " + " | ".join(arm_label(plan, a) for a in inc["fids"]) + " |",
                   "|---|" + "---|" * len(inc["fids"]),
                   "| FID | " + " | ".join(f"{v:.1f}" for v in inc["fids"].values()) + " |"]
     return "\n".join(lines) + "\n"
@@ -842,7 +862,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--generations", "-G", type=int, default=b.generations, help="generations / evaluation rounds G")
     p.add_argument("--steps", "-S", type=int, default=b.steps, help="Adam steps per individual per round S")
     p.add_argument("--batch-size", type=int, default=b.batch_size)
-    p.add_argument("--width", type=int, default=b.width, help="DCGAN width")
+    p.add_argument("--variant", default="dcgan", help="model.variant of every arm (dcgan, cft_mr_edge, vaegan_attn, "
+                                                      "mspg_sen): the variant alone vs as the memetic step")
+    p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="model.options.KEY for every arm (repeatable; VALUE read as YAML), e.g. ema_decay=0.999")
+    p.add_argument("--width", type=int, default=b.width, help="model width")
     p.add_argument("--latent", type=int, default=b.latent, help="latent size")
     p.add_argument("--eval-samples", type=int, default=b.eval_samples, help="fitness FID samples per evaluation")
     p.add_argument("--final-samples", type=int, default=b.final_samples, help="samples of the final FID (4096: fid_domain_4k)")
@@ -881,7 +905,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
                "perturbation_factors": (1.2, 0.8)}
     if args.data_root:
         base = with_overrides(base, {"data.root": args.data_root})
-    base = with_overrides(base, budget_overrides(budget))
+    base = with_overrides(base, {**budget_overrides(budget), **variant_overrides(args.variant, args.model_option)})
     stamp = time.strftime("%Y%m%d-%H%M%S")
     experiment = args.storage_path.resolve() / f"quality_per_compute-{'smoke-' if args.smoke else ''}{stamp}"
     if args.from_experiment is not None:
@@ -889,7 +913,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     out = experiment / "results" if args.smoke and args.out == DEFAULT_OUT else args.out.resolve()
     plan = Plan(budget, base, datasets, seeds, arms, out, experiment,
                 args.max_concurrent, inception, dashboard=not (args.no_dashboard or args.smoke), smoke=args.smoke,
-                subset_limit=subset_limit)
+                subset_limit=subset_limit, variant=args.variant)
     if pbt:
         plan.pbt = pbt
     for dataset in datasets:  # fail on bad input before Ray starts
@@ -953,6 +977,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     summary: dict[str, Any] = {"command": f"python benchmarks/quality_per_compute.py {command}".strip(),
                                "experiment": str(experiment), "machine": info, "budget": asdict(plan.budget),
                                "datasets": list(plan.datasets), "seeds": list(plan.seeds), "arms": list(plan.arms),
+                               "variant": plan.variant, "model_options": plan.base["model"].get("options", {}),
                                "protocol": {"fitness": f"fid_domain_{fmt(plan.budget.eval_samples)}",
                                             "final": f"fid_domain_{fmt(plan.budget.final_samples)}",
                                             "data_split_seed": DATA_SPLIT_SEED, "subset_limit": plan.subset_limit,
@@ -1029,5 +1054,9 @@ if __name__ != "__main__":  # imported (e.g. by a test): let Ray workers unpickl
         pass
 
 if __name__ == "__main__":
-    result = main(sys.argv[1:])
+    try:
+        result = main(sys.argv[1:])
+    except ConfigError as err:  # bad flags or config: one line, exit 2, before any training
+        print(f"error: {err}", file=sys.stderr)
+        sys.exit(2)
     sys.exit(1 if result.get("errors") else 0)

@@ -57,6 +57,9 @@ class SweepConfig:
     of the base config, e.g. ``no_attention: {model.options.attention: false}``. They become one
     grid_search dimension ``arm`` (trial directories are named ``arm=<name>``); arms may set
     anything a search space may sweep, and no key both an arm and the search space set."""
+    only_arms: tuple[str, ...] = ()
+    """Run just these of ``arms`` (a study run piecewise, e.g. its cheap arms on a CPU); the
+    study's claims that compare an arm left out are left out too. Empty: every arm."""
     seeds: tuple[int, ...] = ()
     """Seeds every arm (and grid point) runs with: a grid_search over ``seed``. The smoke
     profile keeps the first one."""

@@ -71,6 +71,19 @@ def resolve_sections(raw_file: dict[str, Any], overrides: list[str]) -> tuple[Sw
     return sweep, raw
 
 
+def select_arms(sweep: SweepConfig, study: dict[str, Any]) -> tuple[SweepConfig, dict[str, Any]]:
+    """``sweep.only_arms`` applied: the kept arms, and the study's claims between kept arms only."""
+    if not sweep.only_arms:
+        return sweep, study
+    for name in sweep.only_arms:
+        if name not in sweep.arms:
+            raise ConfigError(f"sweep.only_arms: {name!r} is not an arm ({', '.join(sweep.arms) or 'none defined'})")
+    kept = {name: sweep.arms[name] for name in sweep.arms if name in sweep.only_arms}
+    claims = [c for c in study.get("claims") or [] if isinstance(c, dict)
+              and c.get("arm") in kept and c.get("baseline") in kept]
+    return dataclasses.replace(sweep, arms=kept), {**study, "claims": claims} if study else study
+
+
 def study_section(raw_file: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
     """The raw ``study:`` section with overrides applied ({} when absent), checked by
     :func:`evogan.studies.config.build_study`."""
@@ -135,7 +148,7 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
 
     raw_file = read_yaml(config_path) if resume_dir is None else read_sweep_file(resume_dir)["inputs"]
     sweep, base = resolve_sections(raw_file, overrides)
-    study = study_section(raw_file, overrides)
+    sweep, study = select_arms(sweep, study_section(raw_file, overrides))
     config, sections = build_sections(base, {"trainer": TrainerConfig})
     trainer_cfg = sections["trainer"]
     validate_trainer(trainer_cfg, config)

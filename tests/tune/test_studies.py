@@ -190,6 +190,16 @@ def test_smoke_keeps_the_first_seed_and_every_arm():
     assert sweep.seeds == (4,) and set(sweep.arms) == {"x", "y"} and base["data"]["name"] == "shapes"
 
 
+def test_only_arms_runs_part_of_a_study_with_the_claims_between_its_arms(tmp_path):
+    prepared = prepare_sweep(STUDIES / "seed004_balancer.yaml",
+                             smoke(tmp_path, "sweep.only_arms=[mspg_sen, mspg_sen_dqn]"))
+    assert set(prepared.arms) == {"mspg_sen", "mspg_sen_dqn"} and prepared.total_trials == 2
+    claims = prepared.study["claims"]
+    assert len(claims) == 4 and all(c["arm"] == "mspg_sen_dqn" and c["baseline"] == "mspg_sen" for c in claims)
+    with pytest.raises(ConfigError, match="sweep.only_arms: 'dqn' is not an arm"):
+        prepare_sweep(STUDIES / "seed004_balancer.yaml", smoke(tmp_path, "sweep.only_arms=[dqn]"))
+
+
 def test_study_section_errors_name_the_key():
     with pytest.raises(ConfigError, match=r"study.claims\[0\].metric"):
         build_study({"claims": [{"text": "t", "arm": "a", "baseline": "b", "metric": "fid"}]})
