@@ -1,9 +1,11 @@
-"""``python -m evogan.studies RESULTS_DIR``: score and report a finished study.
+"""``python -m evogan.studies RESULTS_DIR [RESULTS_DIR ...]``: score and report a finished study.
 
     python -m evogan.sweep --config configs/studies/seed003_cft.yaml          # run the study
     python -m evogan.studies runs/studies/seed003_cft                         # its table, plots, verdicts
     python -m evogan.studies runs/studies/seed003_cft --inception 1000       # + Inception FID cross-check
     python -m evogan.studies runs/studies/seed003_cft --out benchmarks/results/studies/seed003_cft
+    python -m evogan.studies runs/studies/variants_fmnist1k runs/studies/variants_fmnist1k_vaegan   # pieces
+                                                          # of one study, run with sweep.only_arms
 
 Writes ``report.md`` (the table, the verdicts, the sweep's command and machine), ``results.json``
 and PNG plots into ``--out`` (default ``RESULTS_DIR/study``) and prints the Markdown. Exit codes
@@ -25,7 +27,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                      description="Score every trial's final generator of a finished study "
                                                  "(python -m evogan.sweep --config configs/studies/*.yaml), "
                                                  "aggregate over seeds, judge the study's claims, plot.")
-    parser.add_argument("results_dir", type=Path, help="the experiment directory (<sweep.storage_path>/<sweep.name>)")
+    parser.add_argument("results_dir", type=Path, nargs="+",
+                        help="the experiment directory (<sweep.storage_path>/<sweep.name>); several: the pieces "
+                             "of one study run with sweep.only_arms (same config and budget, different arms)")
     parser.add_argument("--out", type=Path, help="where report.md, results.json and the PNGs go (default RESULTS_DIR/study)")
     parser.add_argument("--samples", type=int, help="images per final generator for fid_domain / is_domain "
                                                     "(default study.samples, 4096)")
@@ -46,7 +50,7 @@ def _main(argv: list[str], session: Session) -> int:
     from evogan.studies.machine import describe
 
     args = parse_args(argv)
-    study = analysis.read_study(args.results_dir)
+    study = analysis.read_study(*args.results_dir)
     spec = study.study
     samples = args.samples if args.samples is not None else spec.samples
     inception = args.inception if args.inception is not None else spec.inception_samples
@@ -63,7 +67,7 @@ def _main(argv: list[str], session: Session) -> int:
     analysis.require_scorable(study)
     out = (args.out or study.directory / "study").expanduser().resolve()
     session.started()
-    print(f"study {study.directory.name}: {len(study.trials)} trials, {len(study.groups())} rows; "
+    print(f"study {' + '.join(d.name for d in args.results_dir)}: {len(study.trials)} trials, {len(study.groups())} rows; "
           f"scoring final generators ({samples} images each) -> {out}", flush=True)
     names = analysis.score_trials(study, samples, inception, args.cache_dir)
     rows = analysis.aggregate(study)
@@ -80,7 +84,8 @@ def _main(argv: list[str], session: Session) -> int:
     text = report.markdown(study, rows, names, entries, plots, analysis.check_complete(study), command, describe(), out)
     (out / "report.md").write_text(text + "\n", encoding="utf-8")
     write_json(out / "results.json", {
-        "experiment": str(study.directory), "metric": study.metric, "names": names, "command": study.info.get("command"),
+        "experiment": str(study.directory), "pieces": [p["directory"] for p in study.info.get("pieces", [])],
+        "metric": study.metric, "names": names, "command": study.info.get("command"),
         "analysis_command": command, "machine": study.info.get("machine"), "rows": [
             {k: v for k, v in row.items()} for row in rows], "verdicts": entries,
         "trials": [{"path": str(t.path), "group": t.group, "seed": t.seed, "steps": t.steps,

@@ -25,6 +25,7 @@ import torch
 from evogan.config import Config, ConfigError
 from evogan.io.checkpoint import CheckpointError, load_checkpoint
 from evogan.studies.config import HIGHER_IS_BETTER, StudyConfig, build_study
+from evogan.studies.pieces import merge_pieces
 from evogan.studies.stability import mean_std, stability, verdict
 
 SAMPLE_SEED = 20_240_601
@@ -138,23 +139,29 @@ def label(assignments: dict[str, Any], keys: list[str]) -> str:
     return ", ".join(parts) or "all"
 
 
-def read_study(directory: Path) -> Study:
-    """Everything a report needs from a finished (or stopped) experiment directory."""
+def read_study(*directories: Path) -> Study:
+    """Everything a report needs from a finished (or stopped) experiment directory, or from
+    several: the pieces of one study run with ``sweep.only_arms`` (:mod:`evogan.studies.pieces`)."""
     from evogan.training.loop_config import TrainerConfig, build_sections
     from evogan.tune.runner import STUDY_SECTION, read_sweep_file
     from evogan.tune.search_space import trial_assignments
 
-    directory = Path(directory).expanduser().resolve()
-    if not directory.is_dir():
-        raise CheckpointError(f"{directory}: results directory not found")
-    info = read_sweep_file(directory)
+    directories = [Path(d).expanduser().resolve() for d in directories]
+    for directory in directories:
+        if not directory.is_dir():
+            raise CheckpointError(f"{directory}: results directory not found")
+    if len(set(directories)) < len(directories):
+        raise ConfigError("the same results directory is given twice")
+    infos = [read_sweep_file(d) for d in directories]
+    info = infos[0] if len(infos) == 1 else merge_pieces(directories, infos)
+    directory = directories[0]
     inputs = dict(info["inputs"])
     inputs.pop("sweep", None)
     study = build_study(inputs.pop(STUDY_SECTION, None))
     config, sections = build_sections(inputs, {"trainer": TrainerConfig})
     keys = list(info.get("keys", []))
     trials = []
-    for params in sorted(directory.glob("*/params.json")):
+    for params in sorted(p for d in directories for p in d.glob("*/params.json")):
         trial_config = json.loads(params.read_text())
         try:
             assignments = trial_assignments(trial_config, keys)
@@ -164,7 +171,7 @@ def read_study(directory: Path) -> Study:
         trials.append(Trial(params.parent, trial_config, assignments, read_progress(params.parent / "progress.csv"),
                             last_checkpoint(params.parent), seed))
     if not trials:
-        raise CheckpointError(f"{directory}: no trials (no */params.json)")
+        raise CheckpointError(f"{' + '.join(map(str, directories))}: no trials (no */params.json)")
     result = Study(directory, info, inputs, config, sections["trainer"].steps, study, trials)
     group_keys = result.group_keys()
     for trial in trials:

@@ -101,7 +101,7 @@ def markdown(study: Study, rows: list[dict[str, Any]], names: dict[str, str], en
         f"({spec.real_samples} real images, domain network trained on its labels)"
         + (f"; {names['fid_inception']} on each row's first seed" if "fid_inception" in names else "") + ".",
         "",
-        f"Sweep machine: {one_line(info['machine'])}." if info.get("machine") else "Sweep machine: not recorded.",
+        *sweep_machines(info),
         f"Analysis machine: {one_line(analysis_machine)}.", ""]
     if info.get("smoke"):
         lines += ["**Smoke profile** (`sweep.smoke=true`): a plumbing check, not a measurement.", ""]
@@ -117,6 +117,17 @@ def markdown(study: Study, rows: list[dict[str, Any]], names: dict[str, str], en
     if plots:
         lines += [" ".join(f"![{p.stem}]({p.relative_to(out_dir) if p.is_relative_to(out_dir) else p})" for p in plots), ""]
     return "\n".join(lines)
+
+
+def sweep_machines(info: dict[str, Any]) -> list[str]:
+    """One line per sweep: the machine each piece of a study ran on (or the one sweep's)."""
+    pieces = info.get("pieces") or [{"machine": info.get("machine")}]
+    lines = []
+    for piece in pieces:
+        name = f" ({Path(piece['directory']).name})" if len(pieces) > 1 else ""
+        machine = f"{one_line(piece['machine'])}." if piece.get("machine") else "not recorded."
+        lines.append(f"Sweep machine{name}: {machine}")
+    return lines
 
 
 # ----------------------------------------------------------------------------- plots

@@ -45,6 +45,9 @@ class PreparedSweep:
     """The raw ``study:`` section (claims, plots: read by ``python -m evogan.studies``), checked."""
     command: str = ""
     """The command line that started the sweep (recorded in SWEEP_FILE for the study report)."""
+    study_claims: list[Any] = dataclasses.field(default_factory=list)
+    """All the config's claims, also those between arms ``sweep.only_arms`` left out: a report
+    over several pieces of one study judges the claims between their arms."""
 
 
 STUDY_SECTION = "study"
@@ -148,7 +151,8 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
 
     raw_file = read_yaml(config_path) if resume_dir is None else read_sweep_file(resume_dir)["inputs"]
     sweep, base = resolve_sections(raw_file, overrides)
-    sweep, study = select_arms(sweep, study_section(raw_file, overrides))
+    full_study = study_section(raw_file, overrides)
+    sweep, study = select_arms(sweep, full_study)
     config, sections = build_sections(base, {"trainer": TrainerConfig})
     trainer_cfg = sections["trainer"]
     validate_trainer(trainer_cfg, config)
@@ -174,7 +178,7 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
     command = command or "python -m evogan.sweep " + shlex.join(
         [*(["--config", str(config_path)] if config_path else []), *overrides])
     return PreparedSweep(config, trainer_cfg, sweep, base, dimensions, metric, data, path, total, resume_dir is not None,
-                         arms=arms, study=study, command=command)
+                         arms=arms, study=study, command=command, study_claims=list(full_study.get("claims") or []))
 
 
 def read_sweep_file(experiment_dir: Path) -> dict[str, Any]:
@@ -200,7 +204,8 @@ def write_sweep_file(prepared: PreparedSweep, raw_inputs: dict[str, Any]) -> Non
 
     info = {"metric": prepared.metric, "mode": "min", "scheduler": prepared.sweep.scheduler,
             "keys": [d.key for d in prepared.dimensions], "arms": prepared.arms,
-            "command": prepared.command, "smoke": prepared.sweep.smoke, "machine": describe(), "inputs": raw_inputs}
+            "command": prepared.command, "smoke": prepared.sweep.smoke, "machine": describe(), "inputs": raw_inputs,
+            "study_claims": _plain(prepared.study_claims)}
     write_json(prepared.experiment_dir / SWEEP_FILE, info)
 
 
