@@ -67,7 +67,8 @@ def _main(argv: list[str], session: Session) -> int:
     analysis.require_scorable(study)
     out = (args.out or study.directory / "study").expanduser().resolve()
     session.started()
-    print(f"study {' + '.join(d.name for d in args.results_dir)}: {len(study.trials)} trials, {len(study.groups())} rows; "
+    name = " + ".join(d.name for d in args.results_dir)
+    print(f"study {name}: {len(study.trials)} trials, {len(study.groups())} rows; "
           f"scoring final generators ({samples} images each) -> {out}", flush=True)
     names = analysis.score_trials(study, samples, inception, args.cache_dir)
     rows = analysis.aggregate(study)

@@ -133,6 +133,10 @@ def sweep_machines(info: dict[str, Any]) -> list[str]:
 # ----------------------------------------------------------------------------- plots
 
 
+LEGEND_INSIDE_MAX = 6
+"""Rows whose labels fit inside the curves' axes; more go under the plot."""
+
+
 def _colors(n: int):
     cmap = plt.get_cmap("tab10" if n <= 10 else "tab20")
     return [cmap(i % cmap.N) for i in range(n)]
@@ -141,7 +145,8 @@ def _colors(n: int):
 def plot_curves(study: Study, out: Path) -> Path:
     """The training-time metric against the step: mean over seeds, band = min..max."""
     groups = study.groups()
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    many = len(groups) > LEGEND_INSIDE_MAX
+    fig, ax = plt.subplots(figsize=(7, 4.2 + (0.16 * len(groups) if many else 0)))
     for color, (group, trials) in zip(_colors(len(groups)), groups.items()):
         steps = sorted({int(row["step"]) for t in trials for row in t.rows if "step" in row})
         values = np.array([[next((float(r.get(study.metric, np.nan)) for r in t.rows if int(r.get("step", -1)) == s),
@@ -157,7 +162,10 @@ def plot_curves(study: Study, out: Path) -> Path:
     ax.set_ylabel(study.metric)
     ax.set_yscale("log")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7)
+    if many:  # a sweep's long labels would cover the curves: list them under the plot
+        ax.legend(fontsize=6, loc="upper left", bbox_to_anchor=(0.0, -0.14), frameon=False)
+    else:
+        ax.legend(fontsize=7)
     ax.set_title("training curves (mean over seeds, band: min..max)", fontsize=9)
     return _save(fig, out)
 
@@ -265,6 +273,6 @@ def torch_cat_width(images) -> np.ndarray:
 def _save(fig, out: Path) -> Path:
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.tight_layout()
-    fig.savefig(out, dpi=110)
+    fig.savefig(out, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return out

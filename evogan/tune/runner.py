@@ -178,7 +178,8 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
     command = command or "python -m evogan.sweep " + shlex.join(
         [*(["--config", str(config_path)] if config_path else []), *overrides])
     return PreparedSweep(config, trainer_cfg, sweep, base, dimensions, metric, data, path, total, resume_dir is not None,
-                         arms=arms, study=study, command=command, study_claims=list(full_study.get("claims") or []))
+                         arms=arms, study=study, command=command,
+                         study_claims=list(full_study.get("claims") or []))
 
 
 def read_sweep_file(experiment_dir: Path) -> dict[str, Any]:
