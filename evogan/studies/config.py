@@ -94,6 +94,12 @@ def build_study(raw: Mapping[str, Any] | None) -> StudyConfig:
     return study
 
 
+def claims_between(claims: Any, arms: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The raw claims (a study section's ``claims``) that compare two of ``arms``: what a study
+    run with ``sweep.only_arms``, or several such pieces reported together, can judge."""
+    return [c for c in claims or [] if isinstance(c, dict) and c.get("arm") in arms and c.get("baseline") in arms]
+
+
 def check_against_sweep(study: StudyConfig, keys: list[str], arms: Mapping[str, Any]) -> None:
     """Keys the study names are swept, and a claim's rows exist when they are arm names."""
     swept = {k for key in keys for k in key.split(",")} | {key for key in keys}

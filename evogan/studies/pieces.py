@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from evogan.config import ConfigError
+from evogan.studies.config import claims_between
 
 SAME_SWEEP_FIELDS = ("seeds", "scheduler", "num_samples", "search_space")
 """The sweep fields that decide what every trial ran (the rest: names, paths, concurrency)."""
@@ -43,11 +44,11 @@ def protocol(info: dict[str, Any]) -> dict[str, Any]:
             "sweep": {k: sweep.get(k) for k in SAME_SWEEP_FIELDS}, "study": study}
 
 
-def _claims(info: dict[str, Any]) -> list[dict[str, Any]]:
+def _claims(info: dict[str, Any]) -> list[Any]:
     recorded = info.get("study_claims")
     if recorded is None:  # sweeps before study_claims was recorded: the claims of the piece itself
-        recorded = (info["inputs"].get("study") or {}).get("claims") or []
-    return [c for c in recorded if isinstance(c, dict)]
+        recorded = (info["inputs"].get("study") or {}).get("claims")
+    return list(recorded or [])
 
 
 def merge_pieces(directories: Sequence[Path], infos: Sequence[dict[str, Any]]) -> dict[str, Any]:
@@ -66,8 +67,9 @@ def merge_pieces(directories: Sequence[Path], infos: Sequence[dict[str, Any]]) -
                 raise ConfigError(f"{directory}: arm {name!r} is also in an earlier piece (each arm in one piece only)")
             arms[name] = overrides
     claims: list[dict[str, Any]] = []
-    for info in infos:
-        claims += [c for c in _claims(info) if c not in claims and c.get("arm") in arms and c.get("baseline") in arms]
+    for claim in claims_between([c for info in infos for c in _claims(info)], arms):
+        if claim not in claims:
+            claims.append(claim)
     merged = copy.deepcopy(dict(infos[0]))
     merged["arms"] = arms
     if claims or "study" in merged["inputs"]:

@@ -81,9 +81,10 @@ def select_arms(sweep: SweepConfig, study: dict[str, Any]) -> tuple[SweepConfig,
     for name in sweep.only_arms:
         if name not in sweep.arms:
             raise ConfigError(f"sweep.only_arms: {name!r} is not an arm ({', '.join(sweep.arms) or 'none defined'})")
+    from evogan.studies.config import claims_between
+
     kept = {name: sweep.arms[name] for name in sweep.arms if name in sweep.only_arms}
-    claims = [c for c in study.get("claims") or [] if isinstance(c, dict)
-              and c.get("arm") in kept and c.get("baseline") in kept]
+    claims = claims_between(study.get("claims"), kept)
     return dataclasses.replace(sweep, arms=kept), {**study, "claims": claims} if study else study
 
 
