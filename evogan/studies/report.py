@@ -12,6 +12,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+from matplotlib.colors import LogNorm  # noqa: E402
 
 from evogan.studies.analysis import Study, sample_final  # noqa: E402
 from evogan.studies.machine import one_line  # noqa: E402
@@ -207,17 +208,36 @@ def plot_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], column: str,
     for row in rows:
         grid[ys.index(_value_of(row, keys[1])), xs.index(_value_of(row, keys[0]))] = row["stats"].get(column, (np.nan,))[0]
     fig, ax = plt.subplots(figsize=(1.3 * len(xs) + 2.5, 1.0 * len(ys) + 1.6))
-    image = ax.imshow(grid, cmap="viridis_r" if not column.startswith("is_") else "viridis", aspect="auto")
+    image = ax.imshow(grid, cmap="viridis_r" if not column.startswith("is_") else "viridis", aspect="auto",
+                      norm=heatmap_norm(grid))
     ax.set_xticks(range(len(xs)), [f"{x:.3g}" if isinstance(x, float) else str(x) for x in xs])
     ax.set_yticks(range(len(ys)), [f"{y:.3g}" if isinstance(y, float) else str(y) for y in ys])
     ax.set_xlabel(keys[0])
     ax.set_ylabel(keys[1])
     for (i, j), value in np.ndenumerate(grid):
         if math.isfinite(value):
-            ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=8, color="w")
+            red, green, blue, _ = image.cmap(image.norm(value))
+            light = 0.299 * red + 0.587 * green + 0.114 * blue > 0.5
+            ax.text(j, i, f"{value:.3g}", ha="center", va="center", fontsize=8, color="k" if light else "w")
     fig.colorbar(image, ax=ax, label=name)
-    ax.set_title(f"{name} (mean over seeds)", fontsize=9)
+    ax.set_title(f"{name}, mean over {seeds_label(rows, column)} per cell", fontsize=9)
     return _save(fig, out)
+
+
+def heatmap_norm(grid: np.ndarray) -> LogNorm | None:
+    """A log colour scale when the finite, positive cells span more than 10x (FID from 30 to 1,200 would
+    otherwise paint every good cell the same colour); linear (None) otherwise."""
+    finite = grid[np.isfinite(grid)]
+    if finite.size and finite.min() > 0 and finite.max() > 10 * finite.min():
+        return LogNorm(finite.min(), finite.max())
+    return None
+
+
+def seeds_label(rows: list[dict[str, Any]], column: str) -> str:
+    """'3 seeds' (or '1-3 seeds' when cells differ): how many values each heat-map cell averages."""
+    counts = sorted({len(r["values"].get(column, [])) for r in rows})
+    span = str(counts[0]) if len(counts) == 1 else f"{counts[0]}-{counts[-1]}"
+    return f"{span} seed" + ("" if counts == [1] else "s")
 
 
 def plot_stability(rows: list[dict[str, Any]], key: str, names: dict[str, str], metric: str, out: Path) -> Path:

@@ -10,6 +10,7 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from evogan.config import ConfigError, to_dict
@@ -246,7 +247,7 @@ def test_verdicts_follow_a_one_sided_welch_test():
 
 
 def test_heat_map_and_stability_plots_from_constructed_rows(tmp_path):
-    from evogan.studies.report import plot_heatmap, plot_stability
+    from evogan.studies.report import heatmap_norm, plot_heatmap, plot_stability, seeds_label
 
     rows = []
     for lr in (5e-5, 2e-4, 1e-3):
@@ -260,6 +261,11 @@ def test_heat_map_and_stability_plots_from_constructed_rows(tmp_path):
     heat = plot_heatmap(rows, ("model.latent_dim", "train.lr_g,train.lr_d"), "fid_domain", "fid_domain_4k",
                         tmp_path / "heatmap.png")
     assert heat.stat().st_size > 5000
+    assert seeds_label(rows, "fid_domain") == "3 seeds"
+    assert heatmap_norm(np.array([[30.0, 1200.0], [np.nan, 200.0]])).vmin == 30.0      # > 10x: log scale
+    assert heatmap_norm(np.array([[30.0, 200.0]])) is None                              # linear
+    assert seeds_label(rows[:1] + [{**rows[1], "values": {"fid_domain": [1.0]}}], "fid_domain") == "1-3 seeds"
+    assert seeds_label([{**rows[1], "values": {"fid_domain": [1.0]}}], "fid_domain") == "1 seed"
     stab = plot_stability(rows[::2], "train.lr_g,train.lr_d", {"fid_domain": "fid_domain_4k"}, "fid_domain_512",
                           tmp_path / "stability.png")
     assert stab.stat().st_size > 5000
