@@ -828,6 +828,9 @@ def markdown(plan: Plan, summary: dict[str, Any]) -> str:
                                       if str(s) in e["fullref_per_seed"])
                     lines.append(f"| {arm_label(plan, arm)} | {e['fullref_mean']:.1f} ± {e['fullref_std']:.1f} | {seeds} |")
         lines.append("")
+    lr = summary.get("lr") or {}
+    if lr:
+        lines += [f"Starting learning rates: lr_g {lr['lr_g']:g}, lr_d {lr['lr_d']:g} (the evolving arms mutate them).", ""]
     lines += ["compute s / run: seconds of one 1-thread process from the arm's start to its last evaluation "
               "(PBT: the sum of its trials' iteration times; its Tuner ran 2 trials at once). The machine was "
               "shared, so these vary with the load.", ""]
@@ -866,6 +869,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                                                       "mspg_sen): the variant alone vs as the memetic step")
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                    help="model.options.KEY for every arm (repeatable; VALUE read as YAML), e.g. ema_decay=0.999")
+    p.add_argument("--lr", type=float, default=None,
+                   help="train.lr_g and train.lr_d of every arm (default: the config's); the memetic arm starts from it")
     p.add_argument("--width", type=int, default=b.width, help="model width")
     p.add_argument("--latent", type=int, default=b.latent, help="latent size")
     p.add_argument("--eval-samples", type=int, default=b.eval_samples, help="fitness FID samples per evaluation")
@@ -905,7 +910,8 @@ def make_plan(args: argparse.Namespace) -> Plan:
                "perturbation_factors": (1.2, 0.8)}
     if args.data_root:
         base = with_overrides(base, {"data.root": args.data_root})
-    base = with_overrides(base, {**budget_overrides(budget), **variant_overrides(args.variant, args.model_option)})
+    base = with_overrides(base, {**budget_overrides(budget), **variant_overrides(args.variant, args.model_option),
+                                 **({"train.lr_g": args.lr, "train.lr_d": args.lr} if args.lr is not None else {})})
     stamp = time.strftime("%Y%m%d-%H%M%S")
     experiment = args.storage_path.resolve() / f"quality_per_compute-{'smoke-' if args.smoke else ''}{stamp}"
     if args.from_experiment is not None:
@@ -978,6 +984,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
                                "experiment": str(experiment), "machine": info, "budget": asdict(plan.budget),
                                "datasets": list(plan.datasets), "seeds": list(plan.seeds), "arms": list(plan.arms),
                                "variant": plan.variant, "model_options": plan.base["model"].get("options", {}),
+                               "lr": {key: plan.base["train"].get(key) for key in ("lr_g", "lr_d")},
                                "protocol": {"fitness": f"fid_domain_{fmt(plan.budget.eval_samples)}",
                                             "final": f"fid_domain_{fmt(plan.budget.final_samples)}",
                                             "data_split_seed": DATA_SPLIT_SEED, "subset_limit": plan.subset_limit,

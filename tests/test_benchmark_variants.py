@@ -20,7 +20,7 @@ def run_script(*flags: str) -> subprocess.CompletedProcess:
 
 def test_a_variant_trains_alone_and_as_the_memetic_step_at_equal_steps(tmp_path):
     result = run_script("--smoke", "--arms", "memetic", "single", "--variant", "cft_mr_edge",
-                        "--model-option", "feature_dim=2", "--storage-path", str(tmp_path))
+                        "--model-option", "feature_dim=2", "--lr", "1e-3", "--storage-path", str(tmp_path))
     assert result.returncode == 0, result.stderr[-3000:]
     [results] = tmp_path.glob("quality_per_compute-smoke-*/results")
     summary = json.loads((results / "quality_per_compute_smoke.json").read_text())
@@ -29,6 +29,8 @@ def test_a_variant_trains_alone_and_as_the_memetic_step_at_equal_steps(tmp_path)
     records = {r["arm"]: r for r in summary["records"]}
     assert set(records) == {"memetic", "single"}
     assert {r["variant"] for r in records.values()} == {"cft_mr_edge"}  # what actually trained
+    assert summary["lr"] == {"lr_g": 1e-3, "lr_d": 1e-3}
+    assert records["single"]["final"]["hp"] == {"lr_g": 1e-3, "lr_d": 1e-3}
     assert records["memetic"]["adam_steps"] == records["single"]["adam_steps"] > 0
     table = summary["aggregate"]["table"]["full"]
     assert {"memetic", "single"} <= set(table)
@@ -39,6 +41,7 @@ def test_a_variant_trains_alone_and_as_the_memetic_step_at_equal_steps(tmp_path)
 @pytest.mark.parametrize("flags, culprit", [
     (["--variant", "no_such_variant"], "model.variant"),
     (["--model-option", "feature_dim"], "--model-option"),
+    (["--lr", "0"], "train.lr_g"),
 ])
 def test_bad_variant_flags_exit_2_with_one_line(flags, culprit, tmp_path):
     result = run_script("--smoke", "--storage-path", str(tmp_path), *flags)
