@@ -757,7 +757,8 @@ def plot(plan: Plan, records: list[dict[str, Any]], out: Path) -> list[Path]:
                "pbt": "C1", "mixture": "C5"}
     paths = []
     for x_key, x_label, name in (("adam_steps", "Adam steps (D+G pair updates), whole arm", "quality_vs_steps.png"),
-                                 ("elapsed_s", "compute seconds (one 1-thread CPU process)", "quality_vs_wallclock.png")):
+                                 ("elapsed_s", "compute seconds (one 1-thread CPU process)",
+                                  "quality_vs_wallclock.png")):
         fig, axes = plt.subplots(1, len(plan.datasets), figsize=(6.2 * len(plan.datasets), 4.6), squeeze=False)
         for ax, dataset in zip(axes[0], plan.datasets):
             for arm in plan.arms:
@@ -826,7 +827,8 @@ def markdown(plan: Plan, summary: dict[str, Any]) -> str:
                 if "fullref_mean" in e:
                     seeds = ", ".join(f"{e['fullref_per_seed'][str(s)]:.1f}" for s in plan.seeds
                                       if str(s) in e["fullref_per_seed"])
-                    lines.append(f"| {arm_label(plan, arm)} | {e['fullref_mean']:.1f} ± {e['fullref_std']:.1f} | {seeds} |")
+                    lines.append(f"| {arm_label(plan, arm)} | {e['fullref_mean']:.1f} ± {e['fullref_std']:.1f} "
+                                 f"| {seeds} |")
         lines.append("")
     lr = summary.get("lr") or {}
     if lr:
@@ -874,7 +876,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--width", type=int, default=b.width, help="model width")
     p.add_argument("--latent", type=int, default=b.latent, help="latent size")
     p.add_argument("--eval-samples", type=int, default=b.eval_samples, help="fitness FID samples per evaluation")
-    p.add_argument("--final-samples", type=int, default=b.final_samples, help="samples of the final FID (4096: fid_domain_4k)")
+    p.add_argument("--final-samples", type=int, default=b.final_samples,
+                   help="samples of the final FID (4096: fid_domain_4k)")
     p.add_argument("--inception-samples", type=int, default=b.inception_samples,
                    help="samples of the Inception cross-check (seed 0, full dataset)")
     p.add_argument("--no-inception", action="store_true", help="skip the Inception cross-check")

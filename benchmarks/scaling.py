@@ -91,7 +91,8 @@ CASES = [
     *[Case(f"cluster_pop{n}", "cluster", "cluster", f"population {n}, 2 nodes x 1 actor", SMALL_CONFIG,
            (f"evolution.population_size={n}", "evolution.num_actors=2", "ray.actor_num_cpus=1", "ray.placement=SPREAD"))
       for n in (8, 16, 32)],
-    *[Case(f"local_{k}actor{'s' if k > 1 else ''}", "actors", "local", f"population 8, {k} actor{'s' if k > 1 else ''}, 1 node",
+    *[Case(f"local_{k}actor{'s' if k > 1 else ''}", "actors", "local",
+           f"population 8, {k} actor{'s' if k > 1 else ''}, 1 node",
            SMALL_CONFIG, ("evolution.population_size=8", f"evolution.num_actors={k}", "ray.actor_num_cpus=1",
                           "ray.num_cpus=2"))
       for k in (1, 2)],
@@ -337,7 +338,8 @@ def summarise(case: Case, case_dir: Path) -> dict[str, Any]:
 
     cfg = yaml.safe_load(config.read_text()) if config.exists() else {}
     out.update({
-        "run_dir": str(metrics[-1].parent.relative_to(REPO)) if metrics[-1].is_relative_to(REPO) else str(metrics[-1].parent),
+        "run_dir": (str(metrics[-1].parent.relative_to(REPO)) if metrics[-1].is_relative_to(REPO)
+                    else str(metrics[-1].parent)),
         "population": cfg.get("evolution", {}).get("population_size"),
         "num_actors": cfg.get("evolution", {}).get("num_actors"),
         "model": {k: cfg.get("model", {}).get(k) for k in ("width", "latent_dim", "options")},
@@ -383,7 +385,8 @@ def targets(cases: dict[str, dict[str, Any]]) -> dict[str, Any]:
                                    "met": c["driver_bytes_max_all_generations"] < TARGETS["driver_bytes_pop32"],
                                    "scalars_only": not non_scalar,
                                    "non_scalar_bytes_mean": non_scalar}
-    for name, key in (("thesis", "overhead_thesis"), ("thesis_steps40", "overhead_thesis"), ("default", "overhead_small")):
+    for name, key in (("thesis", "overhead_thesis"), ("thesis_steps40", "overhead_thesis"),
+                      ("default", "overhead_small")):
         if ok(name):
             t[f"{key} ({name})"] = {"target": f"<= {TARGETS[key]:.0%}", "value": cases[name]["overhead_share"],
                                     "met": cases[name]["overhead_share"] <= TARGETS[key]}
@@ -427,7 +430,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--groups", default=",".join(GROUPS), help=f"comma-separated, of {GROUPS}")
     parser.add_argument("--cases", default="", help=f"comma-separated case names (overrides --groups): {list(BY_NAME)}")
-    parser.add_argument("--generations", type=int, default=0, help="override every case's generations (0: the configs')")
+    parser.add_argument("--generations", type=int, default=0,
+                        help="override every case's generations (0: the configs')")
     parser.add_argument("--smoke", action="store_true", help="2 generations of the small cases only")
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT, help="where the runs go")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="results JSON (merged into when it exists)")

@@ -325,7 +325,8 @@ def print_report(result: dict[str, Any]) -> None:
         print(f"  target {t['target_fid']:.1f} (GA best by generation {t['ga_generation']}): GA {ga_s}, "
               f"gradient {grad}{note}")
     within = ttq["gradient_best_fid_within_ga_time"]
-    print(f"  GA: {ttq['ga_first_generation_best_fid']:.1f} -> {ttq['ga_best_fid']:.1f} in {ttq['ga_total_seconds']:.0f} s; "
+    print(f"  GA: {ttq['ga_first_generation_best_fid']:.1f} -> {ttq['ga_best_fid']:.1f} "
+          f"in {ttq['ga_total_seconds']:.0f} s; "
           f"gradient best {ttq['gradient_best_fid']:.1f} in {ttq['gradient_total_seconds']:.0f} s"
           + (f" (best within the GA's time: {within:.1f})" if within is not None else ""))
 

@@ -97,7 +97,8 @@ def run(prepared: dict[str, Any]) -> dict[str, Any]:
     from evogan.metrics.scorer import QualityScorer
     from evogan.training.loop import run_loop
 
-    config, trainer_cfg, data, run_dir = prepared["config"], prepared["trainer_cfg"], prepared["data"], prepared["run_dir"]
+    config, trainer_cfg, data, run_dir = (prepared["config"], prepared["trainer_cfg"], prepared["data"],
+                                          prepared["run_dir"])
     scorer = QualityScorer(config.metrics, data.key, data.train, data.train_labels, device=str(prepared["device"]))
     extractor = config.metrics.fitness_extractor
     scorer.real_stats(extractor)  # build/load the extractor now: evaluate() runs under inference_mode

@@ -30,7 +30,8 @@ def test_two_generations_on_two_actors_write_every_output(ray_local, tiny_overri
     assert rows[0]["metric"] == "fid_domain_64"
     assert sorted(r["population"] for r in rows[0]["individuals"]) == ["d"] * 4 + ["g"] * 4
     assert {r["slot"] % 2 for r in rows[0]["individuals"]} == {0, 1}
-    assert rows[1]["lineage"] and rows[1]["elites"] == {"g": [rows[1]["elites"]["g"][0]], "d": [rows[1]["elites"]["d"][0]]}
+    assert rows[1]["lineage"] and rows[1]["elites"] == {"g": [rows[1]["elites"]["g"][0]],
+                                                        "d": [rows[1]["elites"]["d"][0]]}
     for key in ("best_fid", "mean_fid", "best_fool_rate", "best_d_accuracy", "best_real_score", "best_fake_score",
                 "best_loss_g", "best_loss_d"):
         assert key in rows[-1]["population"]
@@ -102,7 +103,8 @@ def _population_tensors(storage: Storage) -> dict:
 
 def _metric_rows(run_dir: Path) -> list:
     rows = [json.loads(line) for line in (run_dir / "metrics.jsonl").read_text().splitlines()]
-    return [[(r["population"], r["uid"], r.get("fid"), r.get("d_accuracy")) for r in row["individuals"]] for row in rows]
+    return [[(r["population"], r["uid"], r.get("fid"), r.get("d_accuracy")) for r in row["individuals"]]
+            for row in rows]
 
 
 @pytest.mark.slow
@@ -159,7 +161,8 @@ def test_a_dead_population_actor_is_recovered_alone(ray_local, tiny_overrides, t
 
 def test_resume_rejects_bad_directories(tmp_path):
     for argv in (["--resume", str(tmp_path / "missing")], ["--resume", str(tmp_path)]):
-        result = subprocess.run([sys.executable, "-m", "evogan.run", *argv], capture_output=True, text=True, timeout=120)
+        result = subprocess.run([sys.executable, "-m", "evogan.run", *argv], capture_output=True, text=True,
+                                timeout=120)
         assert result.returncode == 2 and "Traceback" not in result.stderr
         assert str(tmp_path) in result.stderr
     run_dir = tmp_path / "0001-dcgan-shapes"

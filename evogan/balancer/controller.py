@@ -38,7 +38,8 @@ class BalancerController:
         self._stats = self._empty_stats()
 
     # ---------------------------------------------------------------- training
-    def train(self, member, steps: int, images: torch.Tensor, batch_size: int, gen: torch.Generator) -> dict[str, float]:
+    def train(self, member, steps: int, images: torch.Tensor, batch_size: int,
+              gen: torch.Generator) -> dict[str, float]:
         """``member.train`` for ``steps`` steps with a balancer decision every ``act_every`` steps.
 
         Returns the step-weighted mean of the training scalars, like ``Member.train``.

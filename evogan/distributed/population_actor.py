@@ -112,8 +112,8 @@ class PopulationActor:
         return ray.get(self.fid_pool.primary.report.remote(images, extractor, kid, inception_score))
 
     def where(self) -> dict[str, Any]:
-        return {"pid": os.getpid(), "node_id": ray.get_runtime_context().get_node_id(), "device": str(self.shard.device),
-                "busy": self.shard.pop_busy()}
+        return {"pid": os.getpid(), "node_id": ray.get_runtime_context().get_node_id(),
+                "device": str(self.shard.device), "busy": self.shard.pop_busy()}
 
 
 class FIDWait:

@@ -50,7 +50,8 @@ def scoring_edges(n_g: int, n_d: int, k: int, neighbourhood: str, rng: np.random
     return sorted(edges)
 
 
-def training_rounds(g_slots: list[int], d_slots: list[int], generation: int, rounds: int) -> list[list[tuple[int, int]]]:
+def training_rounds(g_slots: list[int], d_slots: list[int], generation: int,
+                    rounds: int) -> list[list[tuple[int, int]]]:
     """Local training pairings: round r pairs the i-th local G with local D (i + generation + r) mod n.
 
     Weights never travel for training, so each actor pairs only the G's and D's it holds; the

@@ -173,7 +173,8 @@ class Engine:
                 todo = {s: p for s, p in plans.items() if s not in journal.bred[side]}
                 if todo:
                     with journal.completing(journal.bred[side], set(todo)):
-                        self.backend.breed(side, todo, sources, self._stored_parents(side) if journal.recovering else None)
+                        self.backend.breed(side, todo, sources,
+                                           self._stored_parents(side) if journal.recovering else None)
         with timed(timings, "train"):
             todo = set(range(self.backend.num_shards)) - journal.trained
             if todo:
@@ -237,8 +238,8 @@ class Engine:
         results = []
         for side, scores, objectives in (("g", g_scores, tuple(self.config.fitness.objectives)),
                                          ("d", d_scores, D_OBJECTIVES)):
-            self.handles[side] = [self._scored(side, h, scores[h.uid], hps[side][h.uid], train_stats[side].get(h.uid, {}),
-                                               objectives, results)
+            self.handles[side] = [self._scored(side, h, scores[h.uid], hps[side][h.uid],
+                                               train_stats[side].get(h.uid, {}), objectives, results)
                                   for h in sorted(self.handles[side], key=lambda h: h.slot)]
         self.hall_of_fame.update([copy.copy(h) for h in self.handles["g"] if h.valid])
         return results

@@ -102,12 +102,14 @@ class PopulationShard:
             modules = split_modules(self.variant, self.variant.build())[side].to(self.device)
         if shared and evo.init_sigma > 0:
             genome = flatten(modules)
-            self.toolboxes[side].mutate(genome, rng=numpy_rng(cfg.seed, "init-perturb", side, uid), sigma=evo.init_sigma)
+            self.toolboxes[side].mutate(genome, rng=numpy_rng(cfg.seed, "init-perturb", side, uid),
+                                        sigma=evo.init_sigma)
             load_genome(modules, genome)
         hp = Hyperparameters.from_train(cfg.train)
         if evo.init_lr_tau > 0:
             rng, key = numpy_rng(cfg.seed, "init-lr", side, uid), "lr_g" if side == "g" else "lr_d"
-            hp = hp.replace(**{key: perturb_learning_rate(getattr(hp, key), rng, evo.init_lr_tau, tuple(evo.lr_bounds))})
+            hp = hp.replace(**{key: perturb_learning_rate(getattr(hp, key), rng, evo.init_lr_tau,
+                                                          tuple(evo.lr_bounds))})
         individual = Individual(uid, side, modules, hp, state=self.variant.initial_state() if side == "g" else {})
         make_optimizers(self.variant, individual, self._partners["d" if side == "g" else "g"])
         return individual

@@ -71,7 +71,8 @@ def sel_elites(individuals: list, k: int) -> list:
         return []
     fronts = tools.sortNondominated(individuals, len(individuals))
     ordered = [ind for front in fronts
-               for ind in sorted(front, key=lambda h: (tuple(-w * v for w, v in zip(h.fitness.weights, h.fitness.values)), h.uid))]
+               for ind in sorted(front, key=lambda h: (tuple(-w * v for w, v in zip(h.fitness.weights,
+                                                                                    h.fitness.values)), h.uid))]
     return ordered[:k]
 
 

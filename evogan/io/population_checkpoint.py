@@ -115,10 +115,12 @@ def read_latest_manifest(storage: Storage) -> dict[str, Any] | None:
             manifest = json.loads(storage.read(name))
         except (ValueError, OSError):
             continue
-        if manifest.get("format") == FORMAT_VERSION and manifest.get("kind") == "manifest" and _complete(storage, manifest):
+        if (manifest.get("format") == FORMAT_VERSION and manifest.get("kind") == "manifest"
+                and _complete(storage, manifest)):
             return manifest
     if storage.exists(LATEST):
-        raise CheckpointError(f"{storage.path(LATEST)}: no complete checkpoint (every manifest is torn or its shards are missing)")
+        raise CheckpointError(f"{storage.path(LATEST)}: no complete checkpoint "
+                              "(every manifest is torn or its shards are missing)")
     return None
 
 

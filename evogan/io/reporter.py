@@ -50,7 +50,8 @@ class RunReporter:
         last = generation == self.config.evolution.generations - 1
         timings = summary["timings"]
         with timed(timings, "outputs"):
-            best = next(r for r in summary["individuals"] if r["population"] == "g" and r["uid"] == population["best_uid"])
+            best = next(r for r in summary["individuals"]
+                        if r["population"] == "g" and r["uid"] == population["best_uid"])
             if generation % out.sample_every == 0 or last:
                 self._grid(generation, best)
             if best["valid"] and best["fid"] < self.best_fid:  # remembered once written (an actor may die first)
@@ -74,7 +75,8 @@ class RunReporter:
 
             refresh_report(self.run_dir, live=True)
         if checkpoint:
-            write_manifest(self.storage, {**engine.light_state(), "shards": entries, "best_fid": _finite_or_none(self.best_fid),
+            write_manifest(self.storage, {**engine.light_state(), "shards": entries,
+                                          "best_fid": _finite_or_none(self.best_fid),
                                           "best_uid": self.best_uid, "num_shards": len(entries), **self._common()})
             prune(self.storage, out.keep_checkpoints, generation)
             self.mirror()

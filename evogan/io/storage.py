@@ -72,7 +72,8 @@ class Storage:
     def subdirs(self, rel: str) -> list[str]:
         """Names of the directories directly under ``rel`` (sorted; [] if it does not exist)."""
         selector = pafs.FileSelector(self.path(rel), allow_not_found=True)
-        return sorted(info.base_name for info in self.fs.get_file_info(selector) if info.type == pafs.FileType.Directory)
+        return sorted(info.base_name for info in self.fs.get_file_info(selector)
+                      if info.type == pafs.FileType.Directory)
 
     def delete_dir(self, rel: str) -> None:
         if self.exists(rel):

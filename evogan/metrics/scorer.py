@@ -213,7 +213,8 @@ class QualityScorer:
             raise MetricUnavailable("is_domain needs a dataset with labels (without them the domain "
                                     "network is trained on rotations, not classes)")
         images = as_images(images)
-        return posterior_score(self.extractor("domain").class_probabilities(images), splits=min(splits, images.shape[0]))
+        return posterior_score(self.extractor("domain").class_probabilities(images),
+                               splits=min(splits, images.shape[0]))
 
     def mode_counts(self, images: torch.Tensor) -> list[int]:
         """Mode histogram of uint8 ``images`` (:func:`evogan.metrics.modes.mode_counts`: per

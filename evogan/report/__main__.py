@@ -23,8 +23,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                     "directories: sample grids, quality curves, Pareto fronts, hyperparameters, operator "
                     "success, time per generation, the best generator's genealogy, the config. "
                     "Several runs overlay their curves.")
-    parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR", help="a run directory (evogan.run or evogan.train)")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="write DIR/index.html (default: the first RUN_DIR/report/)")
+    parser.add_argument("run_dirs", nargs="+", type=Path, metavar="RUN_DIR",
+                        help="a run directory (evogan.run or evogan.train)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="write DIR/index.html (default: the first RUN_DIR/report/)")
     return parser.parse_args(argv)
 
 

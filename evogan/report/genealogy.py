@@ -90,7 +90,8 @@ def render_tree(nodes: dict[int, Ancestor], root: int, metric: str) -> str:
 
     def item(uid: int, edge: str, depth: int) -> str:
         node = nodes.get(uid)
-        label = (f'<span class="edge">&larr; {html.escape(edge)}</span> ' if edge else "") + node_label(node, uid, metric)
+        label = ((f'<span class="edge">&larr; {html.escape(edge)}</span> ' if edge else "")
+                 + node_label(node, uid, metric))
         if uid in seen:
             return f"<li>{label} <em>(ancestry shown above)</em></li>"
         seen.add(uid)

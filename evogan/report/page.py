@@ -13,7 +13,8 @@ from typing import Sequence
 from evogan.io.run_dir import RunDir
 from evogan.report import figures
 from evogan.report.genealogy import genealogy_html
-from evogan.report.runs import RunData, front_points, operator_totals, quality_series, sample_grids, spread_evenly, unique_names
+from evogan.report.runs import (RunData, front_points, operator_totals, quality_series, sample_grids, spread_evenly,
+                                unique_names)
 
 MAX_FRAMES = 40
 """Generations shown by a run's slider (evenly spaced, first and last always among them)."""
@@ -23,7 +24,8 @@ LIVE_REFRESH_S = 60
 STYLE = """
 body { font-family: sans-serif; margin: 1.5em auto; max-width: 1200px; padding: 0 1em; color: #222; }
 h1 { margin-bottom: 0.2em; } h2 { border-bottom: 1px solid #ccc; padding-bottom: 0.2em; margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.5em 0; } td, th { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
+table { border-collapse: collapse; margin: 0.5em 0; } \
+td, th { border: 1px solid #ddd; padding: 0.25em 0.6em; text-align: right; }
 th { background: #f4f4f4; } td:first-child, th:first-child { text-align: left; white-space: nowrap; }
 img { max-width: 100%; } .frames figure { display: flex; gap: 1em; align-items: flex-start; margin: 0.5em 0; }
 .frames figure[hidden] { display: none; }
@@ -93,7 +95,8 @@ def _number(value: object) -> str:
 
 def overview_table(runs: Sequence[RunData]) -> str:
     """One row per run: kind, generations, metric, best and last fitness FID, final metrics."""
-    head = "<tr><th>run</th><th>kind</th><th>generations</th><th>metric</th><th>best</th><th>last best</th><th>final report</th></tr>"
+    head = ("<tr><th>run</th><th>kind</th><th>generations</th><th>metric</th><th>best</th><th>last best</th>"
+            "<th>final report</th></tr>")
     rows = []
     for index, run in enumerate(runs):
         best = [v for v in quality_series(run, "g")["best"] if math.isfinite(v)]

@@ -30,10 +30,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("results_dir", type=Path, nargs="+",
                         help="the experiment directory (<sweep.storage_path>/<sweep.name>); several: the pieces "
                              "of one study run with sweep.only_arms (same config and budget, different arms)")
-    parser.add_argument("--out", type=Path, help="where report.md, results.json and the PNGs go (default RESULTS_DIR/study)")
+    parser.add_argument("--out", type=Path,
+                        help="where report.md, results.json and the PNGs go (default RESULTS_DIR/study)")
     parser.add_argument("--samples", type=int, help="images per final generator for fid_domain / is_domain "
                                                     "(default study.samples, 4096)")
-    parser.add_argument("--real-samples", type=int, help="real images for the domain statistics (default study.real_samples)")
+    parser.add_argument("--real-samples", type=int,
+                        help="real images for the domain statistics (default study.real_samples)")
     parser.add_argument("--inception", type=int, help="fid_inception_<n> of each row's first seed (default "
                                                       "study.inception_samples; 0 skips it; the slow part on a CPU)")
     parser.add_argument("--cache-dir", help="metrics cache (default the study's metrics.cache_dir)")

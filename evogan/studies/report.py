@@ -116,7 +116,8 @@ def markdown(study: Study, rows: list[dict[str, Any]], names: dict[str, str], en
     if entries:
         lines += ["Verdicts:", ""] + verdict_lines(entries) + [""]
     if plots:
-        lines += [" ".join(f"![{p.stem}]({p.relative_to(out_dir) if p.is_relative_to(out_dir) else p})" for p in plots), ""]
+        lines += [" ".join(f"![{p.stem}]({p.relative_to(out_dir) if p.is_relative_to(out_dir) else p})"
+                           for p in plots), ""]
     return "\n".join(lines)
 
 
@@ -173,8 +174,10 @@ def plot_curves(study: Study, out: Path) -> Path:
 
 def plot_final(rows: list[dict[str, Any]], names: dict[str, str], out: Path) -> Path:
     """Final fid_domain and is_domain per row: mean ± std and each seed."""
-    columns = [c for c in ("fid_domain", "is_domain", "fid_inception") if any(r["stats"].get(c, (0, 0, 0))[2] for r in rows)]
-    fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 0.5 + 0.45 * max(4, len(rows))), squeeze=False)
+    columns = [c for c in ("fid_domain", "is_domain", "fid_inception")
+               if any(r["stats"].get(c, (0, 0, 0))[2] for r in rows)]
+    fig, axes = plt.subplots(1, len(columns), figsize=(4.2 * len(columns), 0.5 + 0.45 * max(4, len(rows))),
+                             squeeze=False)
     labels = [row["group"] for row in rows]
     for ax, column in zip(axes[0], columns):
         means = [row["stats"].get(column, (np.nan, np.nan, 0))[0] for row in rows]
@@ -188,7 +191,8 @@ def plot_final(rows: list[dict[str, Any]], names: dict[str, str], out: Path) -> 
         ax.invert_yaxis()
         if column.startswith("is_"):
             ax.set_xlim(left=1.0)  # the score's floor: every image in one class, or none sure
-        ax.set_xlabel(names.get(column, column) + (" (higher is better)" if column.startswith("is_") else " (lower is better)"),
+        ax.set_xlabel(names.get(column, column)
+                      + (" (higher is better)" if column.startswith("is_") else " (lower is better)"),
                       fontsize=8)
         ax.grid(axis="x", alpha=0.3)
     return _save(fig, out)
@@ -206,7 +210,8 @@ def plot_heatmap(rows: list[dict[str, Any]], keys: tuple[str, str], column: str,
     ys = sorted({_value_of(r, keys[1]) for r in rows})
     grid = np.full((len(ys), len(xs)), np.nan)
     for row in rows:
-        grid[ys.index(_value_of(row, keys[1])), xs.index(_value_of(row, keys[0]))] = row["stats"].get(column, (np.nan,))[0]
+        grid[ys.index(_value_of(row, keys[1])),
+             xs.index(_value_of(row, keys[0]))] = row["stats"].get(column, (np.nan,))[0]
     fig, ax = plt.subplots(figsize=(1.3 * len(xs) + 2.5, 1.0 * len(ys) + 1.6))
     image = ax.imshow(grid, cmap="viridis_r" if not column.startswith("is_") else "viridis", aspect="auto",
                       norm=heatmap_norm(grid))

@@ -104,10 +104,12 @@ def _require(ok: bool, key: str, message: str) -> None:
 def validate_sweep(cfg: SweepConfig, evaluations: int, total_trials: int) -> None:
     """Range checks of the section; ``evaluations`` is one trial's iteration budget, ``total_trials``
     the number of trials the search space and num_samples make."""
-    _require(bool(cfg.name) and "/" not in cfg.name, "sweep.name", f"must be a non-empty name without '/', got {cfg.name!r}")
+    _require(bool(cfg.name) and "/" not in cfg.name, "sweep.name",
+             f"must be a non-empty name without '/', got {cfg.name!r}")
     _require(bool(cfg.storage_path) and "://" not in cfg.storage_path, "sweep.storage_path",
              f"must be a non-empty filesystem path (shared storage on a cluster), got {cfg.storage_path!r}")
-    _require(cfg.scheduler in SCHEDULERS, "sweep.scheduler", f"must be one of {', '.join(SCHEDULERS)}, got {cfg.scheduler!r}")
+    _require(cfg.scheduler in SCHEDULERS, "sweep.scheduler",
+             f"must be one of {', '.join(SCHEDULERS)}, got {cfg.scheduler!r}")
     _require(cfg.num_samples >= 1, "sweep.num_samples", f"must be >= 1, got {cfg.num_samples}")
     _require(cfg.cpus_per_trial >= 0, "sweep.cpus_per_trial", "must be >= 0")
     _require(cfg.gpus_per_trial >= 0, "sweep.gpus_per_trial", "must be >= 0")
@@ -125,7 +127,8 @@ def validate_sweep(cfg: SweepConfig, evaluations: int, total_trials: int) -> Non
     if cfg.scheduler == "pbt":
         pbt = cfg.pbt
         _require(1 <= pbt.perturbation_interval < evaluations, "sweep.pbt.perturbation_interval",
-                 f"must be in [1, trainer iterations={evaluations}) or PBT never perturbs, got {pbt.perturbation_interval}")
+                 f"must be in [1, trainer iterations={evaluations}) or PBT never perturbs, "
+                 f"got {pbt.perturbation_interval}")
         _require(0 <= pbt.burn_in_period < evaluations, "sweep.pbt.burn_in_period",
                  f"must be in [0, trainer iterations={evaluations}), got {pbt.burn_in_period}")
         _require(cfg.checkpoint_keep >= 3, "sweep.checkpoint_keep",
@@ -133,7 +136,8 @@ def validate_sweep(cfg: SweepConfig, evaluations: int, total_trials: int) -> Non
         _require(0 < pbt.quantile_fraction <= 0.5, "sweep.pbt.quantile_fraction",
                  f"must be in (0, 0.5], got {pbt.quantile_fraction}")
         _require(0 <= pbt.resample_probability <= 1, "sweep.pbt.resample_probability", "must be in [0, 1]")
-        _require(len(pbt.perturbation_factors) == 2 and all(math.isfinite(f) and f > 0 for f in pbt.perturbation_factors),
+        _require(len(pbt.perturbation_factors) == 2
+                 and all(math.isfinite(f) and f > 0 for f in pbt.perturbation_factors),
                  "sweep.pbt.perturbation_factors", f"must be two numbers > 0, got {list(pbt.perturbation_factors)}")
         _require(total_trials >= 2, "sweep.num_samples",
                  f"pbt needs at least 2 trials, the search space and num_samples give {total_trials}")

@@ -28,7 +28,8 @@ def best_trial_checkpoint(experiment_dir: Path) -> tuple[dict[str, Any], str]:
     try:
         analysis = ExperimentAnalysis(str(experiment_dir), default_metric=metric, default_mode=mode)
     except Exception as err:  # Tune raises several types for a missing/partial experiment state
-        raise CheckpointError(f"{experiment_dir}: cannot read Tune results ({str(err).splitlines()[0][:160]})") from None
+        raise CheckpointError(f"{experiment_dir}: cannot read Tune results "
+                              f"({str(err).splitlines()[0][:160]})") from None
     trial = analysis.get_best_trial(metric, mode, scope="all")
     checkpoint = analysis.get_best_checkpoint(trial, metric, mode) if trial is not None else None
     if checkpoint is None:

@@ -119,7 +119,8 @@ def check_search_space(base: dict[str, Any], dimensions: list[Dimension],
                        arms: dict[str, dict[str, Any]] | None = None) -> None:
     """Every value (range ends, every category, every arm) and every grid combination builds a valid trial."""
     def build(assignments: dict[str, Any]) -> None:
-        config, sections = build_sections(with_overrides(base, expand_arm(assignments, arms)), {"trainer": TrainerConfig})
+        config, sections = build_sections(with_overrides(base, expand_arm(assignments, arms)),
+                                          {"trainer": TrainerConfig})
         validate_trainer(sections["trainer"], config)
         check_option_files(config.model.variant, config.model.options)  # e.g. a variant grid's weight files
 
@@ -178,8 +179,8 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
         command = read_sweep_file(resume_dir).get("command", "") or command
     command = command or "python -m evogan.sweep " + shlex.join(
         [*(["--config", str(config_path)] if config_path else []), *overrides])
-    return PreparedSweep(config, trainer_cfg, sweep, base, dimensions, metric, data, path, total, resume_dir is not None,
-                         arms=arms, study=study, command=command,
+    return PreparedSweep(config, trainer_cfg, sweep, base, dimensions, metric, data, path, total,
+                         resume_dir is not None, arms=arms, study=study, command=command,
                          study_claims=list(full_study.get("claims") or []))
 
 

@@ -85,7 +85,8 @@ def test_elites_survive_unchanged_and_children_follow_their_parents():
         for slot in set(before[side]) - set(survivors):
             assert after[side][slot]["uid"] >= 8
             assert all(opt["state"] == {} for opt in after[side][slot]["optimizers"].values())
-            changed = any(not torch.equal(t, after[side][slot]["modules"][n]) for n, t in before[side][slot]["modules"].items())
+            changed = any(not torch.equal(t, after[side][slot]["modules"][n])
+                          for n, t in before[side][slot]["modules"].items())
             assert changed
 
 

@@ -119,7 +119,8 @@ def test_learning_rate_mutation_stays_within_bounds():
     hp = Hyperparameters(lr_g=1e-3, lr_d=1e-3)
     rng = np.random.default_rng(1)
     for _ in range(300):
-        hp = operators.mutate_hyperparameters(hp, rng, "g", tau=1.0, bounds=(5e-4, 2e-3), loss_prob=0.0, losses=("bce",))
+        hp = operators.mutate_hyperparameters(hp, rng, "g", tau=1.0, bounds=(5e-4, 2e-3), loss_prob=0.0,
+                                              losses=("bce",))
         assert 5e-4 <= hp.lr_g <= 2e-3
 
 

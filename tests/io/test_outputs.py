@@ -51,8 +51,8 @@ def test_run_and_train_rows_share_tensorboard_tags():
         "best_fid": 10.0, "mean_fid": 12.0, "best_real_score": 0.6, "best_fake_score": 0.4, "best_d_accuracy": 0.7,
         "best_fool_rate": 0.3, "best_loss_g": 1.1, "best_loss_d": 0.9, "mean_loss_g": 1.2, "invalid": 0,
         "best_uid": 3, "best_g_uid": 3, "best_d_uid": 5}}
-    train_row = {"generation": 0, "step": 20, "metric": "fid_domain_64", "seconds": 2.0, "train_seconds": 1.5, "fid": 11.0,
-                 "real_score": 0.5, "fake_score": 0.5, "d_accuracy": 0.6, "loss_g": 1.0, "loss_d": 1.0,
+    train_row = {"generation": 0, "step": 20, "metric": "fid_domain_64", "seconds": 2.0, "train_seconds": 1.5,
+                 "fid": 11.0, "real_score": 0.5, "fake_score": 0.5, "d_accuracy": 0.6, "loss_g": 1.0, "loss_d": 1.0,
                  "lr_g": 2e-4, "train_loss_g": 1.3, "balancer_epsilon": 0.5, "diverged_flag": float("nan")}
     run, train = generation_scalars(run_row), evaluation_scalars(train_row)
     shared = {tag for tag, (_, train_key) in QUANTITIES.items() if train_key} | {"time/seconds"}

@@ -65,7 +65,8 @@ def test_posterior_score_on_constructed_posteriors():
     assert posterior_score(confident, splits=1)[0] == pytest.approx(k)
     assert posterior_score(confident[:100], splits=1, shuffle=False)[0] == pytest.approx(k)
     assert posterior_score(torch.full((200, k), 1.0 / k), splits=1)[0] == pytest.approx(1.0)  # unsure
-    assert posterior_score(torch.eye(k)[torch.zeros(200, dtype=torch.long)], splits=1)[0] == pytest.approx(1.0)  # one class
+    # one class
+    assert posterior_score(torch.eye(k)[torch.zeros(200, dtype=torch.long)], splits=1)[0] == pytest.approx(1.0)
     half = torch.eye(k)[torch.arange(200) % 5]                      # confident, 5 of 10 classes
     assert posterior_score(half, splits=1)[0] == pytest.approx(5.0)
     # the same number as the IS formula on logits whose softmax are these posteriors

@@ -33,7 +33,8 @@ def synthetic_rows() -> list[dict]:
     g1 = [member("g", 0, 0, 90.0, 0.3), member("g", 4, 1, 80.0, 0.4)]
     d1 = [member("d", 3, 1, 0.72, loss="hinge"), member("d", 5, 0, 0.65)]
     g2 = [member("g", 4, 1, 70.0, 0.5), member("g", 6, 0, 60.0, 0.45, lr=4e-4)]
-    lineage1 = [{"population": "g", "uid": 4, "slot": 1, "parents": [0], "ops": ["mutation", "hp_mutation"], "gain": 10.0},
+    lineage1 = [{"population": "g", "uid": 4, "slot": 1, "parents": [0], "ops": ["mutation", "hp_mutation"],
+                 "gain": 10.0},
                 {"population": "d", "uid": 5, "slot": 0, "parents": [3], "ops": ["mutation"], "gain": -0.05}]
     lineage2 = [{"population": "g", "uid": 6, "slot": 0, "parents": [4, 1], "ops": ["crossover:blend", "mutation"],
                  "gain": 20.0}]
@@ -44,7 +45,8 @@ def synthetic_rows() -> list[dict]:
         best_g = min(gs, key=lambda r: r["fid"])
         best_d = max(ds, key=lambda r: r["d_accuracy"])
         rows.append({"metric": "fid_domain_64", "generation": generation, "seconds": 2.0,
-                     "timings": {"breed": 0.1, "train": 1.0, "score": 0.5, "fid_wait": 0.2, "outputs": 0.1, "checkpoint": 0.1},
+                     "timings": {"breed": 0.1, "train": 1.0, "score": 0.5, "fid_wait": 0.2, "outputs": 0.1,
+                                 "checkpoint": 0.1},
                      "population": {"best_fid": best_g["fid"], "mean_fid": sum(r["fid"] for r in gs) / 2,
                                     "best_g_uid": best_g["uid"], "best_uid": best_g["uid"], "best_d_uid": best_d["uid"],
                                     "best_d_accuracy": best_d["d_accuracy"]},
@@ -84,8 +86,8 @@ def test_series_fronts_and_timings(tmp_path):
 
 def test_page_overlays_runs_embeds_everything_and_escapes_the_config(tmp_path):
     evolved = make_run(tmp_path / "a", "0001-dcgan-shapes", synthetic_rows(), "data:\n  root: '<script>x</script>'\n")
-    trainer_rows = [{"generation": i, "step": 10 * (i + 1), "metric": "fid_domain_64", "fid": 90.0 - i, "d_accuracy": 0.6,
-                     "lr_g": 2e-4, "lr_d": 2e-4, "seconds": 1.0} for i in range(3)]
+    trainer_rows = [{"generation": i, "step": 10 * (i + 1), "metric": "fid_domain_64", "fid": 90.0 - i,
+                     "d_accuracy": 0.6, "lr_g": 2e-4, "lr_d": 2e-4, "seconds": 1.0} for i in range(3)]
     trained = make_run(tmp_path / "b", "0001-dcgan-shapes", trainer_rows)
     path = write_report([evolved, trained], tmp_path / "out")
     page = path.read_text()

@@ -91,7 +91,8 @@ def test_generator_payload_loads_with_load_generator(tmp_path):
 def test_trainer_section_is_checked():
     with pytest.raises(ConfigError, match="trainer.stepz: unknown key"):
         load_with_sections(None, ["trainer.stepz=3"], {"trainer": TrainerConfig})
-    config, sections, _ = load_with_sections(None, ["trainer.balancer.enabled=true", "trainer.balancer.probe_samples=999",
+    config, sections, _ = load_with_sections(None, ["trainer.balancer.enabled=true",
+                                                    "trainer.balancer.probe_samples=999",
                                                     "data.holdout=64"], {"trainer": TrainerConfig})
     with pytest.raises(ConfigError, match="trainer.balancer.probe_samples: must be <= data.holdout=64"):
         validate_trainer(sections["trainer"], config)
