@@ -10,7 +10,6 @@ be a directory that exists or can be created, and must be writable; nothing is c
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 from evogan.io.inputs import InputError, first_line, require_writable_dir, writable_dir_problem
 

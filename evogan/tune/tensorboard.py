@@ -28,7 +28,8 @@ class TensorBoardCallback(TBXLoggerCallback):
     unless a callback is a ``TBXLoggerCallback``); nothing of it is used, nor tensorboardX.
     """
 
-    def __init__(self, base: dict[str, Any], keys: list[str], metric: str,  # noqa: super().__init__ needs tensorboardX
+    # No super().__init__(): the base class's constructor needs tensorboardX, which is not used.
+    def __init__(self, base: dict[str, Any], keys: list[str], metric: str,
                  arms: dict[str, dict[str, Any]] | None = None):
         self.base, self.keys, self.metric, self.arms = base, keys, metric, arms
         self._writers: dict[Any, Any] = {}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import torch
 
-from evogan.evolution.engine import Engine
 from evogan.evolution.local_backend import LocalBackend
 from evogan.evolution.recovery import Recovery, ShardsFailed
 from evogan.io.population_checkpoint import read_latest_manifest, write_manifest
