@@ -832,7 +832,8 @@ def markdown(plan: Plan, summary: dict[str, Any]) -> str:
         lines.append("")
     lr = summary.get("lr") or {}
     if lr:
-        lines += [f"Starting learning rates: lr_g {lr['lr_g']:g}, lr_d {lr['lr_d']:g} (the evolving arms mutate them).", ""]
+        lines += [f"Starting learning rates: lr_g {lr['lr_g']:g}, lr_d {lr['lr_d']:g} "
+                  "(the evolving arms mutate them).", ""]
     lines += ["compute s / run: seconds of one 1-thread process from the arm's start to its last evaluation "
               "(PBT: the sum of its trials' iteration times; its Tuner ran 2 trials at once). The machine was "
               "shared, so these vary with the load.", ""]
@@ -872,7 +873,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--model-option", action="append", default=[], metavar="KEY=VALUE",
                    help="model.options.KEY for every arm (repeatable; VALUE read as YAML), e.g. ema_decay=0.999")
     p.add_argument("--lr", type=float, default=None,
-                   help="train.lr_g and train.lr_d of every arm (default: the config's); the memetic arm starts from it")
+                   help="train.lr_g and train.lr_d of every arm (default: the config's); "
+                        "the memetic arm starts from it")
     p.add_argument("--width", type=int, default=b.width, help="model width")
     p.add_argument("--latent", type=int, default=b.latent, help="latent size")
     p.add_argument("--eval-samples", type=int, default=b.eval_samples, help="fitness FID samples per evaluation")
