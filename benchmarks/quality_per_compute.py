@@ -137,6 +137,11 @@ def variant_overrides(variant: str, options: list[str]) -> dict[str, Any]:
     return pairs
 
 
+def lr_overrides(lr: float | None) -> dict[str, Any]:
+    """``--lr``: train.lr_g and train.lr_d of every arm (none: the config's)."""
+    return {} if lr is None else {"train.lr_g": lr, "train.lr_d": lr}
+
+
 def with_overrides(raw: dict[str, Any], pairs: dict[str, Any]) -> dict[str, Any]:
     out = copy.deepcopy(raw)
     for key, value in pairs.items():
@@ -916,7 +921,7 @@ def make_plan(args: argparse.Namespace) -> Plan:
     if args.data_root:
         base = with_overrides(base, {"data.root": args.data_root})
     base = with_overrides(base, {**budget_overrides(budget), **variant_overrides(args.variant, args.model_option),
-                                 **({"train.lr_g": args.lr, "train.lr_d": args.lr} if args.lr is not None else {})})
+                                 **lr_overrides(args.lr)})
     stamp = time.strftime("%Y%m%d-%H%M%S")
     experiment = args.storage_path.resolve() / f"quality_per_compute-{'smoke-' if args.smoke else ''}{stamp}"
     if args.from_experiment is not None:
