@@ -6,6 +6,8 @@
     python -m evogan.studies runs/studies/seed003_cft --out benchmarks/results/studies/seed003_cft
     python -m evogan.studies runs/studies/variants_fmnist1k runs/studies/variants_fmnist1k_vaegan   # pieces
                                                           # of one study, run with sweep.only_arms
+    python -m evogan.studies runs/studies/grid_s12 --seeds-from benchmarks/results/studies/grid_s0/results.json
+                                                          # seeds 1-2 run later; seed 0 from its report
 
 Writes ``report.md`` (the table, the verdicts, the sweep's command and machine), ``results.json``
 and PNG plots into ``--out`` (default ``RESULTS_DIR/study``) and prints the Markdown. Exit codes
@@ -40,6 +42,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                                                       "study.inception_samples; 0 skips it; the slow part on a CPU)")
     parser.add_argument("--cache-dir", help="metrics cache (default the study's metrics.cache_dir)")
     parser.add_argument("--no-samples-plot", action="store_true", help="skip samples.png")
+    parser.add_argument("--seeds-from", type=Path, action="append", default=[], metavar="RESULTS_JSON",
+                        help="more seeds of this study from an earlier report of it (its results.json), when "
+                             "that sweep's directory is gone; refused unless it ran the same protocol and budget "
+                             "(repeatable)")
     return parser.parse_args(argv)
 
 
@@ -50,6 +56,7 @@ def _main(argv: list[str], session: Session) -> int:
     from evogan.io.outputs import write_json
     from evogan.studies import analysis, report
     from evogan.studies.machine import describe
+    from evogan.studies.recorded import seedless_protocol
 
     args = parse_args(argv)
     study = analysis.read_study(*args.results_dir)
@@ -67,12 +74,16 @@ def _main(argv: list[str], session: Session) -> int:
         inception_weights_path(study.config.metrics.inception_weights, args.cache_dir or study.config.metrics.cache_dir)
     study.study = dataclasses.replace(spec, samples=samples, inception_samples=inception, real_samples=real)
     analysis.require_scorable(study)
+    names = analysis.score_names(samples, inception)
+    for earlier in args.seeds_from:
+        analysis.add_recorded(study, earlier, names)
     out = (args.out or study.directory / "study").expanduser().resolve()
     session.started()
     name = " + ".join(d.name for d in args.results_dir)
-    print(f"study {name}: {len(study.trials)} trials, {len(study.groups())} rows; "
+    recorded = f" (+ {len(study.recorded)} from earlier reports)" if study.recorded else ""
+    print(f"study {name}: {len(study.trials)} trials{recorded}, {len(study.groups())} rows; "
           f"scoring final generators ({samples} images each) -> {out}", flush=True)
-    names = analysis.score_trials(study, samples, inception, args.cache_dir)
+    analysis.score_trials(study, samples, inception, args.cache_dir)
     rows = analysis.aggregate(study)
     entries = analysis.verdicts(study, rows, names)
     plots = [report.plot_curves(study, out / "curves.png"), report.plot_final(rows, names, out / "final.png")]
@@ -88,11 +99,14 @@ def _main(argv: list[str], session: Session) -> int:
     (out / "report.md").write_text(text + "\n", encoding="utf-8")
     write_json(out / "results.json", {
         "experiment": str(study.directory), "pieces": [p["directory"] for p in study.info.get("pieces", [])],
-        "metric": study.metric, "names": names, "command": study.info.get("command"),
+        "seeds_from": study.info.get("seeds_from", []), "metric": study.metric, "names": names,
+        "real_samples": real, "protocol": seedless_protocol(study.info), "command": study.info.get("command"),
         "analysis_command": command, "machine": study.info.get("machine"), "rows": [
             {k: v for k, v in row.items()} for row in rows], "verdicts": entries,
         "trials": [{"path": str(t.path), "group": t.group, "seed": t.seed, "steps": t.steps,
-                    "figures": analysis.trial_figures(study, t)} for t in study.trials]})
+                    "figures": analysis.trial_figures(study, t)} for t in study.trials]
+        + [{"path": None, "from": r.source, "group": r.group, "seed": r.seed, "steps": r.steps,
+            "figures": r.figures} for r in study.recorded]})
     print(text)
     return 0
 

@@ -26,6 +26,7 @@ from evogan.config import Config, ConfigError
 from evogan.io.checkpoint import CheckpointError, load_checkpoint
 from evogan.studies.config import HIGHER_IS_BETTER, StudyConfig, build_study
 from evogan.studies.pieces import merge_pieces
+from evogan.studies.recorded import RecordedTrial, read_recorded
 from evogan.studies.stability import mean_std, stability, verdict
 
 SAMPLE_SEED = 20_240_601
@@ -69,6 +70,8 @@ class Study:
     """trainer.steps: the budget every trial was given."""
     study: StudyConfig
     trials: list[Trial]
+    recorded: list[RecordedTrial] = field(default_factory=list)
+    """More seeds read back from earlier reports (:mod:`evogan.studies.recorded`)."""
 
     @property
     def metric(self) -> str:
@@ -220,16 +223,30 @@ def reference_scorers(study: Study, cache_dir: str | None = None, inception: int
     return domain, incep
 
 
-def score_trials(study: Study, samples: int, inception: int = 0, cache_dir: str | None = None,
-                 log: Callable[[str], None] = print) -> dict[str, str]:
-    """Score every trial's final generator in place; returns the metric names used
-    (column -> protocol name, e.g. fid_domain -> fid_domain_4k)."""
+def score_names(samples: int, inception: int = 0) -> dict[str, str]:
+    """Column -> protocol name of the final scores (e.g. fid_domain -> fid_domain_4k)."""
     from evogan.metrics.scorer import metric_name
 
-    domain, incep = reference_scorers(study, cache_dir, inception)
     names = {"fid_domain": metric_name("fid", "domain", samples), "is_domain": metric_name("is", "domain", samples)}
     if inception:
         names["fid_inception"] = metric_name("fid", "inception", inception)
+    return names
+
+
+def add_recorded(study: Study, path: Path, names: dict[str, str]) -> None:
+    """Add an earlier report's seeds of this study (checked first; ConfigError naming a mismatch)."""
+    live = {(t.group, t.seed) for t in study.trials} | {(r.group, r.seed) for r in study.recorded}
+    trials, source = read_recorded(Path(path).expanduser(), study.info, names, study.study.real_samples,
+                                   study.steps, live)
+    study.recorded.extend(trials)
+    study.info.setdefault("seeds_from", []).append(source)
+
+
+def score_trials(study: Study, samples: int, inception: int = 0, cache_dir: str | None = None,
+                 log: Callable[[str], None] = print) -> dict[str, str]:
+    """Score every trial's final generator in place; returns :func:`score_names`."""
+    domain, incep = reference_scorers(study, cache_dir, inception)
+    names = score_names(samples, inception)
     first_seed: set[str] = set()
     for trial in sorted(study.trials, key=lambda t: (t.group, t.seed)):
         if trial.checkpoint is None:
@@ -261,12 +278,16 @@ def trial_figures(study: Study, trial: Trial) -> dict[str, float]:
 
 
 def aggregate(study: Study) -> list[dict[str, Any]]:
-    """One row per group: label, seeds, steps, and (mean, std, n) of every column."""
+    """One row per group: label, seeds (recorded ones included, in seed order), steps, and
+    (mean, std, n) of every column."""
     rows = []
     for group, trials in study.groups().items():
-        figures = [trial_figures(study, t) for t in trials]
+        seeded = [(t.seed, trial_figures(study, t)) for t in trials]
+        seeded += [(r.seed, r.figures) for r in study.recorded if r.group == group]
+        seeded.sort(key=lambda pair: pair[0])
+        figures = [f for _, f in seeded]
         columns = sorted({k for f in figures for k in f})
-        row: dict[str, Any] = {"group": group, "seeds": [t.seed for t in trials],
+        row: dict[str, Any] = {"group": group, "seeds": [seed for seed, _ in seeded],
                                "assignments": {k: v for k, v in trials[0].assignments.items() if k != "seed"},
                                "values": {c: [f.get(c, math.nan) for f in figures] for c in columns}}
         row["stats"] = {c: mean_std(vals) for c, vals in row["values"].items()}

@@ -89,13 +89,15 @@ def markdown(study: Study, rows: list[dict[str, Any]], names: dict[str, str], en
     lines = [f"### {title}", ""]
     if spec.paper:
         lines += [f"Seed paper: {spec.paper}.", ""]
-    lines += ["```", info.get("command") or f"python -m evogan.sweep ... ({study.directory.name})", analysis_command,
-              "```", ""]
+    earlier = [source["command"] for source in info.get("seeds_from", []) if source.get("command")]
+    lines += ["```", *earlier, info.get("command") or f"python -m evogan.sweep ... ({study.directory.name})",
+              analysis_command, "```", ""]
     data = study.config.data
     reference = "the full training split" if spec.reference == "full" else "the trials' training images"
     lines += [
         f"Budget: {study.steps} gradient steps per trial (batch {study.config.train.batch_size}), "
-        f"{len(study.trials)} trials, evaluated every {trainer.get('eval_every', '?')} steps with `{study.metric}`. "
+        f"{len(study.trials) + len(study.recorded)} trials, "
+        f"evaluated every {trainer.get('eval_every', '?')} steps with `{study.metric}`. "
         f"Data: {data.name}"
         + (f" (limit {data.limit})" if data.limit else "") + f", {data.resolution} px. "
         f"Final generators scored on {names.get('fid_domain', '')} / {names.get('is_domain', '')} against {reference} "
@@ -104,6 +106,7 @@ def markdown(study: Study, rows: list[dict[str, Any]], names: dict[str, str], en
         "",
         *sweep_machines(info),
         f"Analysis machine: {one_line(analysis_machine)}.", ""]
+    lines += recorded_lines(study)
     if info.get("smoke"):
         lines += ["**Smoke profile** (`sweep.smoke=true`): a plumbing check, not a measurement.", ""]
     lines += [table(study, rows, names), ""]
@@ -122,14 +125,29 @@ def markdown(study: Study, rows: list[dict[str, Any]], names: dict[str, str], en
 
 
 def sweep_machines(info: dict[str, Any]) -> list[str]:
-    """One line per sweep: the machine each piece of a study ran on (or the one sweep's)."""
+    """One line per sweep: the machine each piece of a study ran on (or the one sweep's), then
+    the machine of each earlier report's seeds (``--seeds-from``)."""
     pieces = info.get("pieces") or [{"machine": info.get("machine")}]
     lines = []
     for piece in pieces:
         name = f" ({Path(piece['directory']).name})" if len(pieces) > 1 else ""
         machine = f"{one_line(piece['machine'])}." if piece.get("machine") else "not recorded."
         lines.append(f"Sweep machine{name}: {machine}")
+    for source in info.get("seeds_from", []):
+        machine = f"{one_line(source['machine'])}." if source.get("machine") else "not recorded."
+        lines.append(f"Sweep machine (seeds {', '.join(map(str, source['seeds']))}, earlier report): {machine}")
     return lines
+
+
+def recorded_lines(study: Study) -> list[str]:
+    """What a report with seeds from earlier reports takes from them."""
+    if not study.recorded:
+        return []
+    earlier = sorted({r.seed for r in study.recorded})
+    live = sorted({t.seed for t in study.trials})
+    return [f"Seeds {', '.join(map(str, earlier))} come from earlier reports of this study (`--seeds-from`, same "
+            f"protocol and budget, checked): their figures as reported there. Curves and samples show seeds "
+            f"{', '.join(map(str, live))} only.", ""]
 
 
 # ----------------------------------------------------------------------------- plots
