@@ -7,9 +7,11 @@ path came from a config key or option, names that too). The command-line frame
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 
 class InputError(ValueError):
@@ -20,6 +22,15 @@ def first_line(err: BaseException, limit: int = 200) -> str:
     """The first line of ``err``'s message (its class name when empty), for one-line errors."""
     text = str(err).strip()
     return text.splitlines()[0][:limit] if text else err.__class__.__name__
+
+
+def read_json(path: Path, error: type[Exception], unreadable: str) -> Any:
+    """The parsed JSON of ``path``; ``error("<unreadable> (<first line of the cause>)")`` when the
+    file is missing, not UTF-8 or not JSON (callers check the shape of what they get)."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise error(f"{unreadable} ({first_line(err, 160)})") from None
 
 
 def _named(path: Path, what: str) -> str:

@@ -16,13 +16,13 @@ and no (row, seed) twice.
 from __future__ import annotations
 
 import copy
-import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from evogan.config import ConfigError
+from evogan.io.inputs import read_json
 from evogan.studies.pieces import first_difference, protocol
 
 SEEDLESS_OVERRIDES = ("sweep.seeds=", "sweep.name=")
@@ -60,10 +60,7 @@ def _protocol_difference(earlier: dict[str, Any], info: dict[str, Any]) -> str |
 
 
 def _load(path: Path) -> dict[str, Any]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ConfigError(f"--seeds-from {path}: not a readable study report ({type(err).__name__})") from None
+    data = read_json(path, ConfigError, f"--seeds-from {path}: not a readable study report")
     if not isinstance(data, dict) or not isinstance(data.get("trials"), list):
         raise ConfigError(f"--seeds-from {path}: not a study report's results.json (no trials)")
     return data

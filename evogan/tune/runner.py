@@ -7,7 +7,6 @@ FID actor, and runs a ``tune.Tuner``.
 from __future__ import annotations
 
 import dataclasses
-import json
 import shlex
 from dataclasses import dataclass
 from pathlib import Path
@@ -187,15 +186,12 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
 def read_sweep_file(experiment_dir: Path) -> dict[str, Any]:
     """The SWEEP_FILE of an experiment directory; CheckpointError naming it when missing or corrupt."""
     from evogan.io.checkpoint import CheckpointError
-    from evogan.io.inputs import first_line
+    from evogan.io.inputs import read_json
 
     file = Path(experiment_dir) / SWEEP_FILE
     if not file.is_file():
         raise CheckpointError(f"{experiment_dir}: not an evogan sweep directory (no {SWEEP_FILE})")
-    try:
-        info = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise CheckpointError(f"{file}: unreadable sweep file ({first_line(err, 160)})") from None
+    info = read_json(file, CheckpointError, f"{file}: unreadable sweep file")
     if not isinstance(info, dict) or not isinstance(info.get("inputs"), dict):
         raise CheckpointError(f"{file}: not an evogan sweep file (no inputs)")
     return info

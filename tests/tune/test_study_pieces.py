@@ -150,3 +150,11 @@ def test_a_mismatched_earlier_report_exits_2_naming_it(pieces, base_report, tmp_
 def test_a_seed_already_in_the_study_exits_2(pieces, base_report, tmp_path, capsys):
     assert report(tmp_path, pieces["base"], seeds_from=base_report) == 2
     assert "row 'dcgan' seed 0 is also in this study already" in capsys.readouterr().err
+
+
+def test_an_unreadable_earlier_report_exits_2_naming_it(pieces, tmp_path, capsys):
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert report(tmp_path, pieces["seed_one"], seeds_from=broken) == 2
+    err = capsys.readouterr().err
+    assert f"--seeds-from {broken}: not a readable study report (" in err and len(err.strip().splitlines()) == 1
