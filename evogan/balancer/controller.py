@@ -12,6 +12,7 @@ is a drop-in for ``Member.train``.
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from typing import Any
 
@@ -55,7 +56,7 @@ class BalancerController:
                 totals[key] = totals.get(key, 0.0) + value * chunk
             done += chunk
             self.since_decision += chunk
-            if not all(v == v and abs(v) != float("inf") for v in scalars.values()):
+            if not all(math.isfinite(v) for v in scalars.values()):
                 break  # non-finite: let the caller see it, as Member.train does
             if self.since_decision >= self.cfg.act_every:
                 self.decide(member)
