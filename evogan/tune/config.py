@@ -77,7 +77,8 @@ class SweepConfig:
     smoke: bool = False
     """Tiny profile for a CPU smoke test: 28 px shapes, width 8, latent 16, at most 2 samples per
     grid point, the first of ``seeds``, 20 steps in 2 iterations (SMOKE_OVERRIDES; search-space
-    and arm values still apply)."""
+    and arm values still apply); a study's report scores 256 samples, no Inception
+    (SMOKE_STUDY_OVERRIDES)."""
     asha: ASHAConfig = field(default_factory=ASHAConfig)
     pbt: PBTConfig = field(default_factory=PBTConfig)
 
@@ -93,6 +94,10 @@ SMOKE_OVERRIDES = {
     "sweep.asha.grace_period": 1, "sweep.pbt.perturbation_interval": 1, "sweep.pbt.burn_in_period": 0,
 }
 """What ``sweep.smoke=true`` sets on the base config (search-space values still apply on top)."""
+SMOKE_STUDY_OVERRIDES = {"study.samples": 256, "study.real_samples": 512, "study.inception_samples": 0}
+"""What ``sweep.smoke=true`` sets on a study's ``study:`` section, so that ``python -m
+evogan.studies`` reports a smoke run in seconds, not the minutes that 4,096 samples per
+generator and the Inception cross-check take on a CPU (the user's overrides still win)."""
 SMOKE_MAX_SAMPLES = 2
 
 

@@ -17,7 +17,7 @@ from evogan.data import ImageData
 from evogan.config import read_yaml
 from evogan.models.registry import check_option_files
 from evogan.training.loop_config import TrainerConfig, build_sections, validate_trainer, with_overrides
-from evogan.tune.config import SMOKE_MAX_SAMPLES, SMOKE_OVERRIDES, SweepConfig, validate_sweep
+from evogan.tune.config import SMOKE_MAX_SAMPLES, SMOKE_OVERRIDES, SMOKE_STUDY_OVERRIDES, SweepConfig, validate_sweep
 from evogan.tune.search_space import (Dimension, check_overlap, check_values, count_trials, expand_arm,
                                       grid_combinations, parse_arms, parse_search_space, study_dimensions)
 
@@ -87,11 +87,14 @@ def select_arms(sweep: SweepConfig, study: dict[str, Any]) -> tuple[SweepConfig,
     return dataclasses.replace(sweep, arms=kept), {**study, "claims": claims} if study else study
 
 
-def study_section(raw_file: dict[str, Any], overrides: list[str]) -> dict[str, Any]:
+def study_section(raw_file: dict[str, Any], overrides: list[str], smoke: bool = False) -> dict[str, Any]:
     """The raw ``study:`` section with overrides applied ({} when absent), checked by
-    :func:`evogan.studies.config.build_study`."""
+    :func:`evogan.studies.config.build_study`; a smoke sweep's scores at SMOKE_STUDY_OVERRIDES,
+    under the user's overrides."""
     from evogan.studies.config import build_study
 
+    if smoke and raw_file.get(STUDY_SECTION):
+        raw_file = with_overrides(raw_file, dict(SMOKE_STUDY_OVERRIDES))
     raw = with_overrides(raw_file, overrides).get(STUDY_SECTION) or {}
     if not isinstance(raw, dict):
         raise ConfigError(f"{STUDY_SECTION}: expected a mapping, got {raw!r}")
@@ -152,7 +155,7 @@ def prepare_sweep(config_path: Path | None, overrides: list[str], resume_dir: Pa
 
     raw_file = read_yaml(config_path) if resume_dir is None else read_sweep_file(resume_dir)["inputs"]
     sweep, base = resolve_sections(raw_file, overrides)
-    full_study = study_section(raw_file, overrides)
+    full_study = study_section(raw_file, overrides, smoke=sweep.smoke)
     sweep, study = select_arms(sweep, full_study)
     config, sections = build_sections(base, {"trainer": TrainerConfig})
     trainer_cfg = sections["trainer"]

@@ -142,6 +142,29 @@ def test_study_report_scores_final_generators_and_judges_claims(finished_study, 
         assert figures["steps"] == 6 and figures["fid_domain"] > 0 and 1.0 <= figures["is_domain"] <= 8.0
 
 
+def test_smoke_study_reports_at_the_smoke_scoring_profile_by_default(finished_study, tmp_path, capsys):
+    """No flags: the smoke sweep recorded SMOKE_STUDY_OVERRIDES, so the report scores 256 images
+    per generator and skips the Inception cross-check (seconds, not minutes, on a CPU)."""
+    from evogan.studies.__main__ import main
+
+    prepared, _ = finished_study
+    assert main([str(prepared.experiment_dir), "--out", str(tmp_path / "report"), "--no-samples-plot"]) == 0
+    text = (tmp_path / "report" / "report.md").read_text()
+    assert "| fid_domain_256 | is_domain_256 |" in text and "fid_inception" not in text
+    assert json.loads((tmp_path / "report" / "results.json").read_text())["real_samples"] == 512
+
+
+def test_smoke_shrinks_a_study_section_under_the_users_overrides():
+    from evogan.tune.runner import study_section
+
+    raw = {"study": {"samples": 4096, "inception_samples": 1000, "claims": []}}
+    assert study_section(raw, [], smoke=True) == {"samples": 256, "real_samples": 512, "inception_samples": 0,
+                                                  "claims": []}
+    assert study_section(raw, ["study.inception_samples=100"], smoke=True)["inception_samples"] == 100
+    assert study_section(raw, [])["samples"] == 4096 and raw["study"]["samples"] == 4096
+    assert study_section({"sweep": {}}, [], smoke=True) == {}  # a plain sweep gets no study section
+
+
 def test_study_report_of_a_non_study_directory_exits_2(tmp_path, capsys):
     from evogan.studies.__main__ import main
 
