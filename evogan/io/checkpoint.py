@@ -15,6 +15,8 @@ from typing import Any
 import torch
 
 FORMAT_VERSION = 1
+_UMASK = os.umask(0o022)
+os.umask(_UMASK)  # read once at import: os.umask can only be read by setting it
 
 
 class CheckpointError(ValueError):
@@ -22,11 +24,14 @@ class CheckpointError(ValueError):
 
 
 def atomic_write_bytes(path: Path, write) -> None:
-    """Call ``write(file)`` on a temp file beside ``path``, then atomically replace ``path``."""
+    """Call ``write(file)`` on a temp file beside ``path``, then atomically replace ``path``; the
+    file gets the mode a plain ``open`` would give it (mkstemp's 0600 would hide results and
+    checkpoints from the other users of a shared cluster)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_UMASK)
         with os.fdopen(fd, "wb") as handle:
             write(handle)
             handle.flush()

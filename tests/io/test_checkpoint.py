@@ -22,6 +22,25 @@ def test_round_trip_and_kind_check(tmp_path):
         load_checkpoint(path, kind="generator")
 
 
+def test_atomic_writes_get_the_mode_of_a_plain_open(tmp_path, monkeypatch):
+    """Not mkstemp's 0600: results and checkpoints stay readable to a shared cluster's users."""
+    from evogan.io import checkpoint
+    from evogan.io.outputs import write_json
+
+    monkeypatch.setattr(checkpoint, "_UMASK", 0o022)  # the umask read at import, as this test sets it
+    previous = os.umask(0o022)
+    try:
+        (tmp_path / "plain.json").write_text("{}")
+        write_json(tmp_path / "atomic.json", {"a": 1})
+        save_checkpoint({"kind": "generator"}, tmp_path / "g.pt")
+    finally:
+        os.umask(previous)
+    plain = (tmp_path / "plain.json").stat().st_mode & 0o777
+    assert plain == 0o644
+    assert (tmp_path / "atomic.json").stat().st_mode & 0o777 == plain
+    assert (tmp_path / "g.pt").stat().st_mode & 0o777 == plain
+
+
 def test_failed_write_keeps_the_previous_checkpoint(tmp_path, monkeypatch):
     path = tmp_path / "latest.pt"
     save_checkpoint({"kind": "population", "generation": 1}, path)
