@@ -142,7 +142,7 @@ def test_study_report_scores_final_generators_and_judges_claims(finished_study, 
         assert figures["steps"] == 6 and figures["fid_domain"] > 0 and 1.0 <= figures["is_domain"] <= 8.0
 
 
-def test_smoke_study_reports_at_the_smoke_scoring_profile_by_default(finished_study, tmp_path, capsys):
+def test_smoke_study_reports_at_the_smoke_scoring_profile_by_default(finished_study, tmp_path):
     """No flags: the smoke sweep recorded SMOKE_STUDY_OVERRIDES, so the report scores 256 images
     per generator and skips the Inception cross-check (seconds, not minutes, on a CPU)."""
     from evogan.studies.__main__ import main
